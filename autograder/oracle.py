@@ -1,0 +1,191 @@
+"""What an oracle is, how it is loaded, and how a probe record is judged.
+
+An assignment's oracle module (``autograder/oracles/<assignment>.py`` with ``-``
+written as ``_``) defines ``EXERCISES``, a list of :class:`Exercise`. For each graded
+test cell (by its nbgrader ``grade_id``) the grader
+
+1. draws fresh inputs with ``exercise.cases(rng)`` (before the notebook runs),
+2. lets the hidden probe in the student's kernel record the answers as plain data,
+3. calls ``exercise.check(case, answer)`` here, in the grading process, which never
+   runs student code: a ``None`` return means the case passed, a string explains the
+   failure to the student.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from dlcourse.grading import PROBE_MIME, CodecError, decode
+
+ORACLE_DIR = Path(__file__).resolve().parent / "oracles"
+MAX_MESSAGES = 3
+
+
+@dataclass
+class Case:
+    """Inputs of one call: ``fn(*args, **kwargs)``; ``note`` is shown in feedback."""
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass
+class Exercise:
+    """One graded test cell.
+
+    Args:
+        grade_id: nbgrader id of the test cell.
+        check: ``check(case, answer) -> None | str``; for value probes ``case`` is None.
+        cases: ``cases(rng) -> list[Case]``; ``None`` for a value probe.
+        partial: award points in proportion to passed cases instead of all-or-nothing.
+    """
+
+    grade_id: str
+    check: Callable[[Case | None, Any], str | None]
+    cases: Callable[[np.random.Generator], list[Case]] | None = None
+    partial: bool = False
+
+
+@dataclass
+class Verdict:
+    passed: int
+    total: int
+    messages: list[str]
+
+    @property
+    def fraction(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+def oracle_path(assignment: str) -> Path:
+    return ORACLE_DIR / f"{assignment.replace('-', '_')}.py"
+
+
+def load_exercises(assignment: str) -> dict[str, Exercise]:
+    """The oracle's exercises for ``assignment``, keyed by grade_id."""
+    path = oracle_path(assignment)
+    if not path.is_file():
+        raise FileNotFoundError(f"no oracle for assignment {assignment!r}: expected {path}")
+    spec = importlib.util.spec_from_file_location(f"dlcourse_oracle_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {ex.grade_id: ex for ex in module.EXERCISES}
+
+
+# ---------------------------------------------------------------- comparison helpers
+
+
+def as_array(value, name: str = "your result") -> np.ndarray:
+    """The answer as a float array, or ``CodecError`` with a message for the student."""
+    if value is None:
+        raise CodecError(f"{name} is None: did you forget a `return`?")
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CodecError(f"{name} should be numbers or an array, got {type(value).__name__}") from None
+
+
+def mismatch(got, expected, atol: float = 1e-6, rtol: float = 1e-6, name: str = "result") -> str | None:
+    """``None`` when ``got`` matches ``expected`` in shape and value, else a message."""
+    try:
+        g = as_array(got, name)
+    except CodecError as e:
+        return str(e)
+    e = np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape:
+        return f"{name}: expected shape {e.shape}, got {g.shape}"
+    bad = ~np.isclose(g, e, atol=atol, rtol=rtol)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
+        at = f" at index {idx}" if idx else ""
+        return (f"{name}: expected {_short(e[idx])}{at}, got {_short(g[idx])} "
+                f"({int(bad.sum())} of {bad.size} entries differ)")
+    return None
+
+
+def unpack(value, n: int, name: str = "your function") -> tuple:
+    """Check the answer is a tuple/list of ``n`` items; raise ``CodecError`` otherwise."""
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        kind = f"{len(value)} items" if isinstance(value, (tuple, list)) else type(value).__name__
+        raise CodecError(f"{name} should return {n} values, got {kind}")
+    return tuple(value)
+
+
+def _short(x) -> str:
+    text = np.array2string(np.asarray(x), precision=4, threshold=8, edgeitems=2)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def describe(case: Case) -> str:
+    """Short description of a case's inputs for feedback."""
+    if case.note:
+        return case.note
+    parts = [_short(a) if isinstance(a, np.ndarray) else repr(a) for a in case.args]
+    parts += [f"{k}={v!r}" for k, v in case.kwargs.items()]
+    text = ", ".join(parts)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ---------------------------------------------------------------- judging a cell
+
+
+def probe_records(outputs) -> list[dict]:
+    """The probe payloads found in a cell's outputs."""
+    return [o["data"][PROBE_MIME] for o in outputs
+            if o.get("output_type") in ("display_data", "execute_result")
+            and PROBE_MIME in o.get("data", {})]
+
+
+def first_error(outputs) -> str | None:
+    for o in outputs:
+        if o.get("output_type") == "error":
+            return f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"[:400]
+    return None
+
+
+def judge(exercise: Exercise, cases: list[Case] | None, outputs) -> Verdict:
+    """Compare the answers a cell recorded with the oracle; never trusts the cell's own verdict."""
+    total = len(cases) if cases is not None else 1
+    records = probe_records(outputs)
+    if not records:
+        error = first_error(outputs)
+        why = (f"the cell stopped before the hidden checks ran: {error}" if error
+               else "no answers were recorded (was the test cell changed?)")
+        return Verdict(0, total, [why])
+    if len(records) > 1:
+        return Verdict(0, total, ["answers were recorded more than once: the test cell was tampered with"])
+    record = records[0]
+    results = record.get("results") if isinstance(record, dict) else None
+    if record.get("grade_id") != exercise.grade_id or not isinstance(results, list) or len(results) != total:
+        return Verdict(0, total, ["the recorded answers do not match the cases the grader prepared"])
+    passed, messages = 0, []
+    for i, result in enumerate(results):
+        case = cases[i] if cases is not None else None
+        problem = _check_one(exercise, case, result)
+        if problem is None:
+            passed += 1
+        elif len(messages) < MAX_MESSAGES:
+            where = f" (inputs: {describe(case)})" if case is not None else ""
+            messages.append(f"{problem}{where}")
+    return Verdict(passed, total, messages)
+
+
+def _check_one(exercise: Exercise, case: Case | None, result) -> str | None:
+    if not isinstance(result, dict):
+        return "malformed record"
+    if "error" in result:
+        return f"your code raised {str(result['error'])[:300]}"
+    if "value" not in result:
+        return "malformed record"
+    try:
+        answer = decode(result["value"], torch_ok=False)
+        return exercise.check(case, answer)
+    except CodecError as e:
+        return str(e)
+    except Exception as e:  # noqa: BLE001 - an odd answer must not crash the grader
+        return f"your answer could not be checked ({type(e).__name__}: {e})"[:300]

@@ -1,0 +1,99 @@
+"""nbgrader preprocessors that put the oracle outside the student's process.
+
+``InjectCases`` runs before ``Execute``: it draws this run's random inputs from the
+assignment's oracle and hands them to the kernel through a file named by
+``DLCOURSE_CASES``. ``OracleVerdict`` runs right after ``Execute``: for every graded
+test cell it reads the recorded answers, judges them with the oracle, and replaces
+the cell's outputs with the verdict (a message and the points earned), so nothing the
+student's kernel printed, raised or faked decides a grade, a warning costs nothing,
+and feedback never quotes hidden test code in a traceback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+
+import numpy as np
+from nbformat.v4 import new_output
+from traitlets import Integer
+
+from dlcourse.env import FAST_ENV
+from dlcourse.grading import CASES_ENV, encode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
+
+from .oracle import judge, load_exercises
+
+RESOURCE_KEY = "dlcourse_oracle"
+
+
+def graded_test_cells(nb):
+    """Code cells that nbgrader grades automatically (tests, not answers)."""
+    return [c for c in nb.cells if c.cell_type == "code" and is_grade(c) and not is_solution(c)]
+
+
+class InjectCases(NbGraderPreprocessor):
+    """Draw this run's inputs from the oracle and expose them to the kernel."""
+
+    seed = Integer(None, allow_none=True,
+                   help="Seed for the graders' random cases; None draws a fresh one each run "
+                        "(so answers cannot be hard-coded from an earlier run)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        assignment = resources["nbgrader"]["assignment"]
+        exercises = load_exercises(assignment)
+        missing = [c.metadata.nbgrader.grade_id for c in graded_test_cells(nb)
+                   if c.metadata.nbgrader.grade_id not in exercises]
+        if missing:
+            raise ValueError(f"{assignment}: graded cells without an oracle: {missing}")
+        seed = self.seed if self.seed is not None else secrets.randbits(63)
+        rng = np.random.default_rng(seed)
+        cases = {gid: (ex.cases(rng) if ex.cases else None) for gid, ex in exercises.items()}
+        workdir = tempfile.mkdtemp(prefix="dlcourse-cases-")
+        path = os.path.join(workdir, "cases.json")
+        payload = {gid: [{"args": [encode(a) for a in c.args], "kwargs": encode(dict(c.kwargs))}
+                         for c in cs]
+                   for gid, cs in cases.items() if cs is not None}
+        with open(path, "w") as f:
+            json.dump(payload, f)
+        os.environ[CASES_ENV] = path
+        os.environ[FAST_ENV] = "1"  # grading runs notebooks in fast mode
+        resources[RESOURCE_KEY] = {"exercises": exercises, "cases": cases, "workdir": workdir,
+                                   "seed": seed}
+        return nb, resources
+
+
+class OracleVerdict(NbGraderPreprocessor):
+    """Judge every graded test cell with the oracle and write the verdict as its output."""
+
+    def preprocess(self, nb, resources):
+        state = resources.pop(RESOURCE_KEY)
+        try:
+            for cell in graded_test_cells(nb):
+                gid = cell.metadata.nbgrader.grade_id
+                points = float(cell.metadata.nbgrader.points)
+                verdict = judge(state["exercises"][gid], state["cases"][gid], cell.outputs)
+                cell.outputs = verdict_outputs(gid, verdict, points, state["exercises"][gid].partial)
+        finally:
+            os.environ.pop(CASES_ENV, None)
+            shutil.rmtree(state["workdir"], ignore_errors=True)
+        return nb, resources
+
+
+def verdict_outputs(grade_id: str, verdict, points: float, partial: bool) -> list:
+    """Outputs nbgrader scores as intended: an error for zero, a number for the points."""
+    if verdict.passed == verdict.total:
+        text = f"✔ {grade_id}: all {verdict.total} hidden check(s) passed\n"
+        return [new_output("stream", name="stdout", text=text),
+                new_output("execute_result", data={"text/plain": repr(points)}, execution_count=None)]
+    details = "\n".join(f"  - {m}" for m in verdict.messages)
+    summary = f"{grade_id}: {verdict.passed} of {verdict.total} hidden check(s) passed"
+    if partial and verdict.passed:
+        earned = round(points * verdict.fraction, 2)
+        return [new_output("stream", name="stdout", text=f"✘ {summary} (partial credit)\n{details}\n"),
+                new_output("execute_result", data={"text/plain": repr(earned)}, execution_count=None)]
+    return [new_output("error", ename="HiddenCheckFailed", evalue=summary,
+                       traceback=[f"HiddenCheckFailed: {summary}", details])]

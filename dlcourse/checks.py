@@ -1,0 +1,63 @@
+"""Visible self-checks: quick tests a student runs while working.
+
+Each check raises ``AssertionError`` with a message that says what was expected, what
+came back, and (where given) a hint about the likely mistake. On success it prints
+one line. These checks help; the grade comes from hidden checks run by the grader.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A self-check failed; the message explains how."""
+
+
+def _as_array(value, name: str) -> np.ndarray:
+    if value is None:
+        raise CheckFailed(f"{name} is None: did you forget a `return`?")
+    if hasattr(value, "detach"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should be numbers or an array, got {type(value).__name__}") from None
+
+
+def _fail(message: str, hint: str | None):
+    raise CheckFailed(message + (f"\nHint: {hint}" if hint else ""))
+
+
+def check_shape(value, shape: tuple, name: str = "result", hint: str | None = None):
+    """Fail unless ``value`` has exactly ``shape``."""
+    got = tuple(_as_array(value, name).shape)
+    if got != tuple(shape):
+        _fail(f"{name}: expected shape {tuple(shape)}, got {got}", hint)
+
+
+def check_close(value, expected, name: str = "result", atol: float = 1e-6, rtol: float = 1e-6,
+                hint: str | None = None, quiet: bool = False):
+    """Fail unless ``value`` matches ``expected`` in shape and within the tolerances."""
+    got, want = _as_array(value, name), _as_array(expected, "expected")
+    if got.shape != want.shape:
+        _fail(f"{name}: expected shape {want.shape}, got {got.shape}", hint)
+    bad = ~np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=False)
+    if bad.any():
+        where = np.argwhere(bad)[0] if got.ndim else ()
+        idx = tuple(int(i) for i in where)
+        at = f" at index {idx}" if idx else ""
+        _fail(f"{name}: expected {want[idx]!r}{at}, got {got[idx]!r} "
+              f"({int(bad.sum())} of {bad.size} entries differ)", hint)
+    if not quiet:
+        print(f"✔ {name} looks right")
+
+
+def check_true(condition: bool, message: str, hint: str | None = None):
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not bool(condition):
+        _fail(message, hint)
+
+
+def passed(what: str = "all self-checks"):
+    """Print the closing line of a self-check cell."""
+    print(f"✔ {what} passed. The grader runs more cases than these.")

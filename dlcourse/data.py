@@ -1,0 +1,143 @@
+"""Offline datasets: the shipped 8x8 digits and small generated 2-D sets.
+
+Nothing is downloaded: the digits live in the repository's ``data/`` folder (or the
+folder named by ``DLCOURSE_DATA``) and are verified against ``data/SHA256SUMS``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+DATA_ENV = "DLCOURSE_DATA"
+
+GATES = {
+    "AND": (0, 0, 0, 1),
+    "OR": (0, 1, 1, 1),
+    "NAND": (1, 1, 1, 0),
+    "NOR": (1, 0, 0, 0),
+    "XOR": (0, 1, 1, 0),
+}
+
+
+class DataError(RuntimeError):
+    """A dataset file is missing or damaged; the message says how to restore it."""
+
+
+class Split(NamedTuple):
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def data_dir() -> Path:
+    """The folder holding the shipped datasets (``DLCOURSE_DATA`` overrides it)."""
+    override = os.environ.get(DATA_ENV)
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+
+
+def _expected_sha256(folder: Path, name: str) -> str:
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        raise DataError(f"{sums} is missing: restore it with `git checkout -- data/SHA256SUMS`.")
+    for line in sums.read_text().splitlines():
+        digest, _, filename = line.strip().partition("  ")
+        if filename == name:
+            return digest
+    raise DataError(f"{sums} lists no checksum for {name}.")
+
+
+def verified_path(name: str) -> Path:
+    """Path of a shipped data file after checking it against ``SHA256SUMS``."""
+    folder = data_dir()
+    path = folder / name
+    how = (f"Restore it with `git checkout -- data/{name}` from the course repository "
+           f"(or point {DATA_ENV} at a folder that holds it).")
+    if not path.is_file():
+        raise DataError(f"Dataset file {path} is missing. {how}")
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != _expected_sha256(folder, name):
+        raise DataError(f"Dataset file {path} is corrupt (its SHA-256 does not match "
+                        f"SHA256SUMS). {how}")
+    return path
+
+
+def digits(classes=None, test_fraction: float = 0.25, seed: int = 0) -> Split:
+    """The UCI 8x8 handwritten digits (1797 images), split into train and test.
+
+    Args:
+        classes: keep only these digits, e.g. ``(0, 1)``; ``None`` keeps all ten.
+        test_fraction: share of each class held out for testing.
+        seed: seed of the shuffle, so a split is reproducible.
+
+    Returns:
+        ``Split(X_train, y_train, X_test, y_test)``: ``X_*`` float32 of shape (n, 64)
+        with pixels scaled to [0, 1], ``y_*`` int64 of shape (n,).
+    """
+    with np.load(verified_path("digits.npz")) as f:
+        images, labels = f["images"], f["labels"]
+    X = images.reshape(len(images), -1).astype(np.float32) / 16.0
+    y = labels.astype(np.int64)
+    if classes is not None:
+        keep = np.isin(y, list(classes))
+        X, y = X[keep], y[keep]
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(y), dtype=bool)
+    for c in np.unique(y):  # stratified: every class keeps its share in both parts
+        idx = rng.permutation(np.flatnonzero(y == c))
+        test[idx[: int(round(test_fraction * len(idx)))]] = True
+    return Split(X[~test], y[~test], X[test], y[test])
+
+
+def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Truth table of a two-input gate (AND, OR, NAND, NOR, XOR) or of NOT.
+
+    Returns ``(X, y)``: X float64 of shape (4, 2) (rows 00, 01, 10, 11), or (2, 1) for
+    NOT; y int64 of shape (4,) or (2,) with values in {0, 1}.
+    """
+    key = name.upper()
+    if key == "NOT":
+        return np.array([[0.0], [1.0]]), np.array([1, 0])
+    if key not in GATES:
+        raise ValueError(f"unknown gate {name!r}: choose one of {sorted(GATES) + ['NOT']}")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    return X, np.array(GATES[key], dtype=np.int64)
+
+
+def blobs(n: int = 100, margin: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two linearly separable 2-D clouds with a guaranteed gap between them.
+
+    Points closer than ``margin`` to a random separating line are redrawn, so a
+    perceptron is certain to converge. Returns X float64 (n, 2) and y int64 (n,) in
+    {0, 1}, with both classes present.
+    """
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, 2 * np.pi)
+    normal = np.array([np.cos(angle), np.sin(angle)])
+    offset = rng.uniform(-0.5, 0.5)
+    points = []
+    while len(points) < n:
+        p = rng.normal(size=2) * 1.5
+        if abs(p @ normal + offset) >= margin:
+            points.append(p)
+    X = np.array(points)
+    y = (X @ normal + offset > 0).astype(np.int64)
+    if y.min() == y.max():  # astronomically unlikely, but keep both classes
+        y[0] = 1 - y[0]
+        X[0] = X[0] - 2 * (X[0] @ normal + offset) * normal
+    return X, y
+
+
+def xor_blobs(n: int = 200, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy XOR: four clouds at the corners of the unit square, label = x1 XOR x2.
+
+    Returns X float64 (n, 2) and y int64 (n,) in {0, 1}.
+    """
+    rng = np.random.default_rng(seed)
+    corners = rng.integers(0, 2, size=(n, 2))
+    X = corners + rng.normal(scale=noise, size=(n, 2))
+    return X, (corners[:, 0] ^ corners[:, 1]).astype(np.int64)

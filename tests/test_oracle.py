@@ -1,0 +1,128 @@
+"""The grading process's side: judging probe records, and verdicts nbgrader scores right."""
+import json
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader.utils import determine_grade
+
+from autograder.oracle import Case, Exercise, judge, load_exercises, mismatch
+from autograder.preprocessors import verdict_outputs
+from dlcourse.grading import PROBE_MIME, encode
+
+
+def double_check(case, got):
+    return mismatch(got, 2 * case.args[0], name="double")
+
+
+EXERCISE = Exercise("test_double", double_check, lambda rng: [Case((rng.normal(size=3),)) for _ in range(4)])
+
+
+def record(results, grade_id="test_double"):
+    payload = json.loads(json.dumps({"grade_id": grade_id, "results": results}))
+    return new_output("display_data", data={PROBE_MIME: payload, "text/plain": "x"})
+
+
+def cases():
+    return EXERCISE.cases(np.random.default_rng(0))
+
+
+def test_correct_answers_pass():
+    cs = cases()
+    v = judge(EXERCISE, cs, [record([{"value": encode(2 * c.args[0])} for c in cs])])
+    assert (v.passed, v.total, v.messages) == (4, 4, [])
+
+
+def test_a_wrong_answer_fails_with_a_message_naming_the_inputs():
+    cs = cases()
+    answers = [{"value": encode(2 * c.args[0])} for c in cs]
+    answers[1] = {"value": encode(3 * cs[1].args[0])}
+    v = judge(EXERCISE, cs, [record(answers)])
+    assert (v.passed, v.total) == (3, 4)
+    assert "double: expected" in v.messages[0] and "inputs:" in v.messages[0]
+
+
+@pytest.mark.parametrize("outputs, reason", [
+    ([], "no answers were recorded"),
+    ([new_output("error", ename="CheckFailed", evalue="bad shape", traceback=[])], "CheckFailed: bad shape"),
+    ([record([]), record([])], "recorded more than once"),
+    ([record([{"value": 1}])], "do not match the cases"),
+])
+def test_missing_duplicated_or_malformed_records_earn_nothing(outputs, reason):
+    v = judge(EXERCISE, cases(), outputs)
+    assert v.passed == 0 and reason in v.messages[0]
+
+
+def test_a_record_for_another_exercise_is_rejected():
+    cs = cases()
+    v = judge(EXERCISE, cs, [record([{"value": encode(2 * c.args[0])} for c in cs], grade_id="test_other")])
+    assert v.passed == 0
+
+
+def test_errors_and_undecodable_values_are_reported_per_case():
+    cs = cases()
+    answers = [{"value": encode(2 * c.args[0])} for c in cs]
+    answers[0] = {"error": "ValueError: boom"}
+    answers[2] = {"value": {"__array__": ["x"], "dtype": "float64", "shape": [1], "torch": False}}
+    v = judge(EXERCISE, cs, [record(answers)])
+    assert v.passed == 2
+    assert "raised ValueError: boom" in v.messages[0]
+    assert "bad float token" in v.messages[1]
+
+
+@pytest.mark.parametrize("passed, partial, expected", [(4, False, 2.0), (2, False, 0.0), (2, True, 1.0), (0, True, 0.0)])
+def test_verdict_outputs_are_scored_by_nbgrader_as_intended(passed, partial, expected):
+    from autograder.oracle import Verdict
+
+    cell = new_code_cell("pass", metadata={"nbgrader": {"grade": True, "solution": False, "points": 2,
+                                                        "grade_id": "test_double"}})
+    cell.outputs = verdict_outputs("test_double", Verdict(passed, 4, ["msg"]), 2.0, partial)
+    assert determine_grade(cell)[0] == pytest.approx(expected)
+
+
+def test_missing_oracle_is_a_clear_error():
+    with pytest.raises(FileNotFoundError, match="no oracle for assignment"):
+        load_exercises("99-nothing")
+
+
+def test_perceptron_oracle_references_against_independent_computations():
+    ex = load_exercises("01-perceptron")
+    rng = np.random.default_rng(1)
+    # logistic: torch.autograd reference against the closed form X^T (p - y) / n + lam w
+    for case in ex["test_logistic_loss_grad"].cases(rng)[:5]:
+        w, X, y = case.args
+        lam = case.kwargs.get("lam", 0.0)
+        p = 1 / (1 + np.exp(-(X @ w)))
+        grad = X.T @ (p - y) / len(y) + lam * w
+        loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + lam / 2 * w @ w
+        assert ex["test_logistic_loss_grad"].check(case, (loss, grad)) is None
+        assert ex["test_logistic_loss_grad"].check(case, (loss, grad + 1e-3)) is not None
+    # gates: textbook weights pass, swapped ones fail
+    good = {"AND": (np.array([1.0, 1.0]), -1.5), "OR": (np.array([1.0, 1.0]), -0.5),
+            "NAND": (np.array([-1.0, -1.0]), 1.5), "NOT": (np.array([-1.0]), 0.5)}
+    assert ex["test_gate_weights"].check(None, good) is None
+    assert "AND" in ex["test_gate_weights"].check(None, {**good, "AND": good["OR"]})
+    # training: on separable cases the reference ends with an epoch of no change
+    for case in ex["test_train_perceptron"].cases(rng)[:4]:
+        X, y = case.args
+        w, b, changes = _train(X, y, **case.kwargs)
+        assert changes[-1] == 0 and np.array_equal((X @ w + b >= 0).astype(int), y)
+        assert ex["test_train_perceptron"].check(case, (w, b, changes)) is None
+        assert ex["test_train_perceptron"].check(case, (w, b, changes[:-1])) is not None
+
+
+def _train(X, y, max_epochs=100, lr=1.0):
+    """An independent perceptron written from the lecture's pseudo-code."""
+    w, b, changes = np.zeros(X.shape[1]), 0.0, []
+    for _ in range(max_epochs):
+        mistakes = 0
+        for i in range(len(y)):
+            pred = 1 if X[i] @ w + b >= 0 else 0
+            if pred != y[i]:
+                mistakes += 1
+                w = w + lr * (y[i] - pred) * X[i]
+                b = b + lr * (y[i] - pred)
+        changes.append(mistakes)
+        if mistakes == 0:
+            break
+    return w, b, changes
