@@ -46,7 +46,7 @@ def check_close(value, expected, name: str = "result", atol: float = 1e-6, rtol:
         where = np.argwhere(bad)[0] if got.ndim else ()
         idx = tuple(int(i) for i in where)
         at = f" at index {idx}" if idx else ""
-        _fail(f"{name}: expected {want[idx]!r}{at}, got {got[idx]!r} "
+        _fail(f"{name}: expected {want[idx].item()!r}{at}, got {got[idx].item()!r} "
               f"({int(bad.sum())} of {bad.size} entries differ)", hint)
     if not quiet:
         print(f"✔ {name} looks right")
