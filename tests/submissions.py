@@ -1,0 +1,76 @@
+"""Build student submissions for grading tests from the course and solution notebooks.
+
+Each builder returns a notebook (nbformat) as a student could hand it in: solved,
+blank, with one exercise wrong, or with an attack placed in an answer cell.
+"""
+from __future__ import annotations
+
+import copy
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read(kind: str, assignment: str) -> nbformat.NotebookNode:
+    folder = ROOT / kind / assignment
+    return nbformat.read(next(folder.glob("*.ipynb")), as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def answer_cells(nb) -> dict:
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("solution")}
+
+
+def test_cells(nb) -> dict:
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells
+            if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+
+
+def points(assignment: str) -> dict[str, float]:
+    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in test_cells(read("solutions", assignment)).items()}
+
+
+def strip_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def solved(assignment: str) -> nbformat.NotebookNode:
+    """The student notebook with every answer cell filled in with the reference."""
+    nb = read("course", assignment)
+    reference = answer_cells(read("solutions", assignment))
+    for gid, cell in answer_cells(nb).items():
+        cell.source = strip_markers(reference[gid].source)
+    return nb
+
+
+def blank(assignment: str) -> nbformat.NotebookNode:
+    return read("course", assignment)
+
+
+def with_answer(nb, grade_id: str, source: str, prepend: bool = False) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose answer cell ``grade_id`` holds ``source`` (or gets it in front)."""
+    nb = copy.deepcopy(nb)
+    cell = answer_cells(nb)[grade_id]
+    code = textwrap.dedent(source).strip()
+    cell.source = f"{code}\n{cell.source}" if prepend else code
+    return nb
+
+
+def without_cell(nb, grade_id: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") != grade_id]
+    return nb
+
+
+def submit(nb, workdir: Path, student: str, assignment: str) -> None:
+    folder = workdir / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    name = next((ROOT / "course" / assignment).glob("*.ipynb")).name
+    nbformat.write(nb, folder / name)

@@ -1,0 +1,165 @@
+"""Grading round trips for every assignment, and attacks that must earn nothing.
+
+One grading batch (the real `make grade` driver, in a temporary workdir) grades all
+submissions built below; the tests then read its report and feedback.
+"""
+import csv
+import json
+
+import pytest
+
+from autograder.grade import grade_all
+from autograder.nbgrader_cli import assignments
+from submissions import blank, points, read, solved, submit, with_answer, without_cell
+
+PERCEPTRON = "01-perceptron"
+
+# One realistic mistake per assignment, in an exercise no other graded exercise builds on.
+WRONG = {
+    PERCEPTRON: ("fit_logistic", "test_fit_logistic", """
+        def fit_logistic(X, y, lam=0.0, lr=0.5, epochs=100):
+            w, norms = np.zeros(X.shape[1]), []
+            for _ in range(epochs):
+                norms.append(float(np.linalg.norm(w)))  # BUG: the norm before the step
+                w = w - lr * logistic_loss_grad(w, X, y, lam)[1]
+            return w, norms
+    """),
+}
+
+PATCH_COMPARISONS = """
+    import math
+    import numpy as np
+    import torch
+    import dlcourse.checks as checks
+    np.allclose = lambda *a, **k: True
+    np.array_equal = lambda *a, **k: True
+    np.isclose = lambda a, b, *r, **k: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, bool)
+    np.testing.assert_allclose = lambda *a, **k: None
+    torch.allclose = lambda *a, **k: True
+    math.isclose = lambda *a, **k: True
+    checks.check_close = checks.check_shape = checks.check_true = lambda *a, **k: None
+"""
+
+# Rewrites every later test cell into one that displays forged probe records.
+FORGE_RECORDS = """
+    from IPython.display import display
+    import json, os, re
+    def _forge(lines):
+        src = "".join(lines)
+        m = re.search(r'probe(?:_value)?\\("([^"]+)"', src)
+        if not m:
+            return lines
+        gid = m.group(1)
+        return [f"from IPython.display import display\\n",
+                f"display({{'application/vnd.dlcourse.probe+json': {{'grade_id': {gid!r}, "
+                f"'results': [{{'value': 1.0}}] * 50}}, 'text/plain': 'ok'}}, raw=True)\\n"]
+    get_ipython().input_transformers_post.append(_forge)
+"""
+
+# Skips every later test cell, so its self-check cannot fail.
+SKIP_TESTS = """
+    def _skip(lines):
+        return ["pass\\n"] if any("probe" in line for line in lines) else lines
+    get_ipython().input_transformers_cleanup.append(_skip)
+"""
+
+ALWAYS_EQUAL = """
+    class Anything(float):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        def __array__(self, *a, **k):
+            raise TypeError("no")
+    def threshold_unit(X, w, b): return Anything(1.0)
+"""
+
+
+def build(workdir):
+    """Put every submission in place; return {student: (assignment, expected score)}."""
+    expected = {}
+    for name in assignments():
+        pts = points(name)
+        total = sum(pts.values())
+        submit(read("solutions", name), workdir, f"{name}-solution", name)
+        expected[f"{name}-solution"] = (name, total)
+        submit(solved(name), workdir, f"{name}-solved", name)
+        expected[f"{name}-solved"] = (name, total)
+        submit(blank(name), workdir, f"{name}-blank", name)
+        expected[f"{name}-blank"] = (name, 0.0)
+        answer_id, test_id, source = WRONG[name]
+        submit(with_answer(solved(name), answer_id, source), workdir, f"{name}-wrong", name)
+        expected[f"{name}-wrong"] = (name, total - pts[test_id])
+    p = PERCEPTRON
+    first = "threshold_unit"
+    submit(with_answer(blank(p), first, PATCH_COMPARISONS, prepend=True), workdir, "attack-patch", p)
+    submit(with_answer(blank(p), first, FORGE_RECORDS, prepend=True), workdir, "attack-forge", p)
+    submit(with_answer(blank(p), first, SKIP_TESTS, prepend=True), workdir, "attack-skip", p)
+    submit(with_answer(blank(p), first, ALWAYS_EQUAL), workdir, "attack-equal", p)
+    for student in ("attack-patch", "attack-forge", "attack-skip", "attack-equal"):
+        expected[student] = (p, 0.0)
+    warns = with_answer(solved(p), first, "import warnings\nwarnings.warn('a harmless warning')", prepend=True)
+    submit(without_cell(warns, "test_gate_weights"), workdir, "warns-and-deleted-test", p)
+    expected["warns-and-deleted-test"] = (p, sum(points(p).values()))
+    return expected
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("grading")
+    expected = build(workdir)
+    grade_all(workdir, jobs=2, progress=False)
+    with open(workdir / "report.csv") as f:
+        report = {row["student"]: row for row in csv.DictReader(f)}
+    return workdir, expected, report
+
+
+def test_every_submission_is_graded_without_errors(graded):
+    _, expected, report = graded
+    assert sorted(report) == sorted(expected)
+    failed = {s: r["reason"] for s, r in report.items() if r["status"] != "graded"}
+    assert not failed
+
+
+@pytest.mark.parametrize("kind", ["solution", "solved", "blank", "wrong"])
+def test_round_trip_scores(graded, kind):
+    _, expected, report = graded
+    for name in assignments():
+        student = f"{name}-{kind}"
+        assignment, score = expected[student]
+        assert float(report[student]["score"]) == pytest.approx(score), \
+            f"{student}: scored {report[student]['score']}, expected {score}"
+        assert float(report[student]["max_score"]) == pytest.approx(sum(points(assignment).values()))
+
+
+@pytest.mark.parametrize("student", ["attack-patch", "attack-forge", "attack-skip", "attack-equal"])
+def test_attacks_earn_nothing(graded, student):
+    _, _, report = graded
+    assert float(report[student]["score"]) == 0.0
+
+
+def test_a_warning_costs_nothing_and_a_deleted_test_cell_is_restored(graded):
+    workdir, expected, report = graded
+    student = "warns-and-deleted-test"
+    assert float(report[student]["score"]) == pytest.approx(expected[student][1])
+    nb = json.loads(next((workdir / "autograded" / student / PERCEPTRON).glob("*.ipynb")).read_text())
+    ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb["cells"]]
+    assert "test_gate_weights" in ids
+
+
+def test_grades_csv_has_nbgraders_columns_and_every_student(graded):
+    workdir, expected, _ = graded
+    with open(workdir / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {"assignment", "student_id", "raw_score", "score", "max_score"} <= set(rows[0])
+    assert sorted(r["student_id"] for r in rows) == sorted(expected)
+
+
+def test_feedback_names_failed_checks_and_hides_hidden_tests(graded):
+    workdir, _, _ = graded
+    for name in assignments():
+        html = next((workdir / "feedback" / f"{name}-wrong" / name).glob("*.html")).read_text()
+        answer_id, test_id, _ = WRONG[name]
+        assert f"{test_id}: 0 of" in html and "expected" in html
+        for secret in ("BEGIN HIDDEN TESTS", "probe(", "dlcourse.grading", "autograder"):
+            assert secret not in html, f"feedback of {name} reveals {secret!r}"
+    forged = next((workdir / "feedback" / "attack-forge" / PERCEPTRON).glob("*.html")).read_text()
+    assert "do not match the cases" in forged
