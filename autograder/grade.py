@@ -121,11 +121,14 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, jobs: int | None = None, student:
               assignment: str | None = None, progress: bool = True) -> list[Outcome]:
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    known = assignments()
-    with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
-        release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True)
-    todo, rejected = find_submissions(workdir, known)
+    todo, rejected = find_submissions(workdir, assignments())
     todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
+    if not todo:
+        write_report(rejected, workdir / "report.csv")
+        return rejected
+    with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
+        release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True,
+                names=sorted({o.assignment for o in todo}))
     jobs = jobs or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an nbgrader process
         results = list(tqdm(pool.map(lambda o: autograde(o, workdir), todo), total=len(todo),

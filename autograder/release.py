@@ -13,13 +13,14 @@ import sys
 from .nbgrader_cli import assignments, nbgrader
 
 
-def release(into: str | None = None, db: str | None = None, quiet: bool = False) -> None:
+def release(into: str | None = None, db: str | None = None, quiet: bool = False,
+            names: list[str] | None = None) -> None:
     extra = []
     if into:
         extra.append(f"--CourseDirectory.release_directory={into}")
     if db:
         extra.append(f"--CourseDirectory.db_url={db}")
-    for name in assignments():
+    for name in names or assignments():
         result = nbgrader("generate_assignment", name, "--create", "--force", *extra)
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{result.stdout}{result.stderr}")

@@ -289,3 +289,21 @@ def test_xor_blobs_not_linearly_separable():
     X, y = data.xor_blobs(n=200, noise=0.05, seed=0)
     acc = LinearSVC(C=10.0, max_iter=20_000).fit(X, y).score(X, y)
     assert acc < 0.9
+
+
+# --------------------------------------------------------------------------- MNIST-1D
+
+
+def test_mnist1d_matches_the_packages_own_generator():
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args(as_dict=False)
+    args.num_samples = 500
+    reference = make_dataset(args)
+    split = data.mnist1d(num_samples=500)
+    assert split.X_train.shape == (400, 40) and split.X_test.shape == (100, 40)
+    assert split.X_train.dtype == np.float32 and split.y_train.dtype == np.int64
+    np.testing.assert_allclose(split.X_train, reference["x"], rtol=1e-6)
+    np.testing.assert_array_equal(split.y_test, reference["y_test"])
+    split.X_train[:] = 0  # callers get copies: the cache must not change
+    assert np.abs(data.mnist1d(num_samples=500).X_train).sum() > 0

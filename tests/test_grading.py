@@ -10,21 +10,10 @@ import pytest
 
 from autograder.grade import grade_all
 from autograder.nbgrader_cli import assignments
-from submissions import blank, points, read, solved, submit, with_answer, without_cell
+from roundtrip import build_round_trip, known_wrong, read_report
+from submissions import blank, points, solved, submit, with_answer, without_cell
 
 PERCEPTRON = "01-perceptron"
-
-# One realistic mistake per assignment, in an exercise no other graded exercise builds on.
-WRONG = {
-    PERCEPTRON: ("fit_logistic", "test_fit_logistic", """
-        def fit_logistic(X, y, lam=0.0, lr=0.5, epochs=100):
-            w, norms = np.zeros(X.shape[1]), []
-            for _ in range(epochs):
-                norms.append(float(np.linalg.norm(w)))  # BUG: the norm before the step
-                w = w - lr * logistic_loss_grad(w, X, y, lam)[1]
-            return w, norms
-    """),
-}
 
 PATCH_COMPARISONS = """
     import math
@@ -77,17 +66,7 @@ def build(workdir):
     """Put every submission in place; return {student: (assignment, expected score)}."""
     expected = {}
     for name in assignments():
-        pts = points(name)
-        total = sum(pts.values())
-        submit(read("solutions", name), workdir, f"{name}-solution", name)
-        expected[f"{name}-solution"] = (name, total)
-        submit(solved(name), workdir, f"{name}-solved", name)
-        expected[f"{name}-solved"] = (name, total)
-        submit(blank(name), workdir, f"{name}-blank", name)
-        expected[f"{name}-blank"] = (name, 0.0)
-        answer_id, test_id, source = WRONG[name]
-        submit(with_answer(solved(name), answer_id, source), workdir, f"{name}-wrong", name)
-        expected[f"{name}-wrong"] = (name, total - pts[test_id])
+        expected.update(build_round_trip(workdir, name))
     p = PERCEPTRON
     first = "threshold_unit"
     submit(with_answer(blank(p), first, PATCH_COMPARISONS, prepend=True), workdir, "attack-patch", p)
@@ -107,9 +86,7 @@ def graded(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("grading")
     expected = build(workdir)
     grade_all(workdir, jobs=2, progress=False)
-    with open(workdir / "report.csv") as f:
-        report = {row["student"]: row for row in csv.DictReader(f)}
-    return workdir, expected, report
+    return workdir, expected, read_report(workdir)
 
 
 def test_every_submission_is_graded_without_errors(graded):
@@ -157,7 +134,7 @@ def test_feedback_names_failed_checks_and_hides_hidden_tests(graded):
     workdir, _, _ = graded
     for name in assignments():
         html = next((workdir / "feedback" / f"{name}-wrong" / name).glob("*.html")).read_text()
-        answer_id, test_id, _ = WRONG[name]
+        _, test_id, _ = known_wrong(name)
         assert f"{test_id}: 0 of" in html and "expected" in html
         for secret in ("BEGIN HIDDEN TESTS", "probe(", "dlcourse.grading", "autograder"):
             assert secret not in html, f"feedback of {name} reveals {secret!r}"

@@ -22,11 +22,12 @@ def pep508_pins(specs):
 
 
 def conda_pins(path):
+    """Conda pins (name=version) and those of its pip section (name==version)."""
     pins = {}
     for line in path.read_text().splitlines():
-        m = re.match(r"^\s*-\s+([A-Za-z0-9_.-]+)=(\S+)\s*$", line)
+        m = re.match(r"^\s*-\s+([A-Za-z0-9_.-]+)(==|=)(\S+)\s*(#.*)?$", line)
         if m and m.group(1) != "python":
-            pins[CONDA_NAMES.get(m.group(1), m.group(1)).lower()] = m.group(2)
+            pins[CONDA_NAMES.get(m.group(1), m.group(1)).lower()] = m.group(3)
     return pins
 
 

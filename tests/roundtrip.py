@@ -1,0 +1,82 @@
+"""The grading round trip of an assignment, as a test fixture and as a script.
+
+For each assignment: the solution notebook and the solved student notebook must score
+full marks, the blank student notebook zero, and the notebook with the known mistake
+of ``tests/known_wrong/<assignment>.py`` exactly that exercise's points less.
+
+Script (for authors of a new notebook): ``python tests/roundtrip.py 02-mlp``
+grades those submissions in a temporary folder and prints expected and actual scores.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+from submissions import blank, points, read, solved, submit, with_answer  # noqa: E402
+
+
+def known_wrong(assignment: str) -> tuple[str, str, str]:
+    """(answer_id, test_id, source) from tests/known_wrong/<assignment>.py."""
+    path = HERE / "known_wrong" / f"{assignment.replace('-', '_')}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"add {path}: one realistic mistake for the round trip of {assignment}")
+    spec = importlib.util.spec_from_file_location(f"known_wrong_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ANSWER_ID, module.TEST_ID, module.SOURCE
+
+
+def build_round_trip(workdir: Path, name: str) -> dict[str, tuple[str, float]]:
+    """Submit the four round-trip notebooks of ``name``; return {student: (assignment, expected)}."""
+    pts = points(name)
+    total = sum(pts.values())
+    answer_id, test_id, source = known_wrong(name)
+    submissions = {
+        "solution": (read("solutions", name), total),
+        "solved": (solved(name), total),
+        "blank": (blank(name), 0.0),
+        "wrong": (with_answer(solved(name), answer_id, source), total - pts[test_id]),
+    }
+    expected = {}
+    for kind, (nb, score) in submissions.items():
+        submit(nb, workdir, f"{name}-{kind}", name)
+        expected[f"{name}-{kind}"] = (name, score)
+    return expected
+
+
+def read_report(workdir: Path) -> dict[str, dict]:
+    with open(workdir / "report.csv") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def main(names: list[str]) -> int:
+    from autograder.grade import grade_all
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        expected = {}
+        for name in names:
+            expected.update(build_round_trip(workdir, name))
+        grade_all(workdir, jobs=2)
+        report = read_report(workdir)
+        ok = True
+        for student, (_, score) in sorted(expected.items()):
+            row = report[student]
+            good = row["status"] == "graded" and float(row["score"] or -1) == score
+            ok &= good
+            print(f"{'ok ' if good else 'BAD'} {student:32s} expected {score:5g}  got {row['score'] or '-':>5}"
+                  f"  {row['status']} {row['reason']}")
+            if not good:
+                fb = next((workdir / "autograded" / student).rglob("*.ipynb"), None)
+                print(f"    autograded notebook kept? {fb is not None}")
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
