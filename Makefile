@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab instructor workspace test release grade clean
+.PHONY: setup lab instructor workspace test release grade bench-grading clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ release: setup
 
 grade: setup
 	$(BIN)/python -m autograder.grade $(ARGS)
+
+# Grading throughput: plain sequential nbgrader against make grade (40 submissions).
+bench-grading: setup
+	$(BIN)/python bench/grading.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \

@@ -26,10 +26,21 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
+# Sanitising a submission: nbgrader's steps, plus one that drops broken nbgrader metadata
+# (a duplicated or hand-edited graded cell) so the real cell is restored from the gradebook.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "autograder.preprocessors.DropMalformedMetadata",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Grading: draw fresh cases, run the notebook, then let the oracle decide each test cell.
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.InjectCases",
-    "nbgrader.preprocessors.Execute",
+    "autograder.sandbox.SandboxedExecute",
     "autograder.preprocessors.OracleVerdict",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
@@ -40,6 +51,13 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.Execute.timeout = 120  # seconds per cell
 c.Execute.interrupt_on_timeout = True
+# Each kernel runs in a bubblewrap sandbox (see autograder/sandbox.py) with these limits;
+# `make grade ARGS=--unsandboxed` turns the sandbox off (trusted submissions only).
+c.SandboxedExecute.sandbox = True
+c.SandboxedExecute.memory_limit_mb = 4096
+c.SandboxedExecute.cpu_time_limit = 900
+c.SandboxedExecute.process_limit = 128
+c.SandboxedExecute.notebook_timeout = 1800
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"Warning"  # a warning on stderr never costs points
 c.OverwriteCells.add_missing_cells = True  # a deleted graded cell is restored and graded

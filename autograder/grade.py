@@ -2,38 +2,74 @@
 
 Submissions are read from ``<workdir>/submitted/<student>/<assignment>/*.ipynb``
 (nbgrader's exchange puts them there with ``nbgrader collect``, or an instructor copies
-collected files there). For each one, in parallel processes:
+collected files there). For each one, in parallel processes (one nbgrader process per
+submission, as many at a time as cores):
 
-1. ``nbgrader autograde`` runs the notebook in fast mode with the oracle preprocessors
-   (see autograder/preprocessors.py); students it has not seen are added to the gradebook;
-2. a failure of one submission is recorded with its reason, and the batch goes on.
+1. ``nbgrader autograde`` runs the notebook in fast mode in a bubblewrap sandbox with the
+   oracle preprocessors (autograder/sandbox.py, autograder/preprocessors.py); students it
+   has not seen are added to the gradebook;
+2. a submission that cannot be graded is recorded with its reason and the batch goes on;
+3. a submission graded before and unchanged since is skipped (``--force`` regrades), so a
+   batch that was stopped half-way completes when run again.
 
 Then ``nbgrader generate_feedback`` writes HTML feedback per student, ``nbgrader export``
-writes ``grades.csv`` (nbgrader's columns), and ``report.csv`` lists
-student, assignment, score, max_score, status and reason for every submission.
+writes ``grades.csv`` (nbgrader's columns), and ``report.csv`` lists student, assignment,
+score, max_score, status and reason for every submission.
 
-Usage: ``python -m autograder.grade [--workdir DIR] [--jobs N] [--student S] [--assignment A]``
+Usage: ``python -m autograder.grade [--workdir DIR] [--jobs N] [--student S]
+[--assignment A] [--force] [--cell-timeout S] [--notebook-timeout S] [--memory-mb M]
+[--unsandboxed]``
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import json
 import os
 import re
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 from tqdm.auto import tqdm
 
 from .nbgrader_cli import ROOT, assignments, nbgrader
 from .release import release
+from .sandbox import bwrap_problem
 
 DEFAULT_WORKDIR = ROOT / "autograder"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-AUTOGRADE_TIMEOUT = 30 * 60  # a whole notebook; cells have their own limit (Execute.timeout)
+STATE_FILE = ".graded.json"
+
+
+@dataclass
+class Options:
+    jobs: int | None = None
+    force: bool = False
+    sandbox: bool = True
+    cell_timeout: int | None = None  # seconds; None keeps nbgrader_config.py's
+    notebook_timeout: int | None = None
+    memory_mb: int | None = None
+    progress: bool = True
+
+    def nbgrader_flags(self) -> list[str]:
+        flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
+        if self.cell_timeout:
+            flags.append(f"--Execute.timeout={self.cell_timeout}")
+        if self.notebook_timeout:
+            flags.append(f"--SandboxedExecute.notebook_timeout={self.notebook_timeout}")
+        if self.memory_mb:
+            flags.append(f"--SandboxedExecute.memory_limit_mb={self.memory_mb}")
+        return flags
+
+    def process_timeout(self) -> float:
+        """Backstop for a whole nbgrader process: the notebook limit plus start-up and saving."""
+        return (self.notebook_timeout or 1800) + 300
 
 
 @dataclass
@@ -44,6 +80,7 @@ class Outcome:
     reason: str = ""
     score: float | None = None
     max_score: float | None = None
+    digest: str = ""
 
 
 def course_overrides(workdir: Path) -> list[str]:
@@ -52,6 +89,23 @@ def course_overrides(workdir: Path) -> list[str]:
             f"--CourseDirectory.autograded_directory={workdir / 'autograded'}",
             f"--CourseDirectory.feedback_directory={workdir / 'feedback'}",
             f"--CourseDirectory.db_url=sqlite:///{workdir / 'gradebook.db'}"]
+
+
+def folder_digest(folder: Path) -> str:
+    """SHA-256 over the names and contents of every file in a submission folder."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def notebook_problem(path: Path) -> str | None:
+    """Why a submitted notebook cannot be graded at all, or None."""
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as e:  # noqa: BLE001 - any parse failure is the reason
+        return f"{path.name} is not a valid notebook ({type(e).__name__}: {str(e)[:120]})"
+    return None
 
 
 def find_submissions(workdir: Path, known: list[str]) -> tuple[list[Outcome], list[Outcome]]:
@@ -63,37 +117,77 @@ def find_submissions(workdir: Path, known: list[str]) -> tuple[list[Outcome], li
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
             outcome = Outcome(student_dir.name, assignment_dir.name)
+            notebooks = sorted(assignment_dir.glob("*.ipynb"))
             if not SAFE_NAME.match(outcome.student):
-                outcome.status, outcome.reason = "rejected", "student id may hold only letters, digits, '.', '_', '-'"
+                outcome.reason = "student id may hold only letters, digits, '.', '_', '-'"
             elif outcome.assignment not in known:
-                outcome.status, outcome.reason = "rejected", f"no such assignment (known: {', '.join(known)})"
-            elif not any(assignment_dir.glob("*.ipynb")):
-                outcome.status, outcome.reason = "rejected", "no notebook in the submission"
-            (todo if outcome.status == "graded" else rejected).append(outcome)
+                outcome.reason = f"no such assignment (known: {', '.join(known)})"
+            elif not notebooks:
+                outcome.reason = "no notebook in the submission"
+            else:
+                outcome.reason = next(filter(None, map(notebook_problem, notebooks)), "")
+            if outcome.reason:
+                outcome.status, outcome.score = "rejected", 0.0
+                rejected.append(outcome)
+            else:
+                outcome.digest = folder_digest(assignment_dir)
+                todo.append(outcome)
     return todo, rejected
 
 
 def failure_reason(output: str) -> str:
     """The most telling line of a failed nbgrader run, for the report."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    for pattern in ("Timeout", "DeadKernel", "SchemaTooOld", "NotJSONError", "Error", "error"):
+    boilerplate = ("There was an error processing", "Please see the")
+    lines = [ln for ln in lines if not any(b in ln for b in boilerplate)]
+    for pattern in ("SandboxUnavailable", "Timeout", "DeadKernel", "SchemaTooOld", "NotJSONError",
+                    "Error:", "Error", "error"):
         hits = [ln for ln in lines if pattern in ln]
         if hits:
             return re.sub(r"^\[[^\]]*\]\s*", "", hits[-1])[:300]
     return (lines[-1] if lines else "nbgrader failed without a message")[:300]
 
 
-def autograde(outcome: Outcome, workdir: Path) -> Outcome:
+def autograde(outcome: Outcome, workdir: Path, options: Options) -> Outcome:
     try:
         result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
-                          *course_overrides(workdir), timeout=AUTOGRADE_TIMEOUT)
-    except Exception as e:  # noqa: BLE001 - timeout or a broken interpreter: record, go on
+                          *course_overrides(workdir), *options.nbgrader_flags(),
+                          timeout=options.process_timeout())
+    except Exception as e:  # noqa: BLE001 - a stuck or broken grader: record it, go on
         outcome.status, outcome.reason = "failed", f"{type(e).__name__}: {e}"[:300]
         return outcome
     log = result.stdout + result.stderr
-    if result.returncode != 0 or "[AutogradeApp | ERROR]" in log:
+    # nbclient logs a cell timeout or a dead kernel at ERROR level too, but those are graded
+    # (the sandbox restarts the kernel); nbgrader says this when a notebook really failed:
+    if result.returncode != 0 or "There was an error processing assignment" in log:
         outcome.status, outcome.reason = "failed", failure_reason(log)
     return outcome
+
+
+class GradedState:
+    """Digests of the submissions graded successfully, saved after each one (atomically)."""
+
+    def __init__(self, workdir: Path):
+        self.path = workdir / STATE_FILE
+        self._lock = threading.Lock()
+        try:
+            self.digests = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.digests = {}
+
+    @staticmethod
+    def key(o: Outcome) -> str:
+        return f"{o.student}/{o.assignment}"
+
+    def unchanged(self, o: Outcome) -> bool:
+        return self.digests.get(self.key(o)) == o.digest
+
+    def record(self, o: Outcome) -> None:
+        with self._lock:
+            self.digests[self.key(o)] = o.digest
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.digests, indent=1, sort_keys=True))
+            tmp.replace(self.path)
 
 
 def attach_scores(outcomes: list[Outcome], workdir: Path) -> None:
@@ -117,31 +211,50 @@ def write_report(outcomes: list[Outcome], path: Path) -> None:
                              "" if o.max_score is None else o.max_score, o.status, o.reason])
 
 
-def grade_all(workdir: Path = DEFAULT_WORKDIR, jobs: int | None = None, student: str | None = None,
-              assignment: str | None = None, progress: bool = True) -> list[Outcome]:
+def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, student: str | None = None,
+              assignment: str | None = None) -> list[Outcome]:
+    """Grade every (selected) submission under ``workdir``; return one outcome per submission."""
+    options = options or Options()
+    if options.sandbox:
+        problem = bwrap_problem()
+        if problem:
+            raise SystemExit(f"make grade: {problem}")
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     todo, rejected = find_submissions(workdir, assignments())
     todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
-    if not todo:
-        write_report(rejected, workdir / "report.csv")
-        return rejected
-    with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
-        release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True,
-                names=sorted({o.assignment for o in todo}))
-    jobs = jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is an nbgrader process
-        results = list(tqdm(pool.map(lambda o: autograde(o, workdir), todo), total=len(todo),
-                            desc="autograding", unit="submission", disable=not progress))
-    attach_scores(results, workdir)
-    for name in sorted({o.assignment for o in results}):
+    state = GradedState(workdir)
+    skipped = [] if options.force else [o for o in todo if state.unchanged(o)]
+    for o in skipped:
+        o.status, o.reason = "graded", "unchanged since it was last graded"
+    todo = [o for o in todo if o not in skipped]
+    if todo:
+        with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
+            release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True,
+                    names=sorted({o.assignment for o in todo}))
+
+    def grade_one(o: Outcome) -> Outcome:
+        o = autograde(o, workdir, options)
+        if o.status == "graded":
+            state.record(o)
+        return o
+
+    jobs = options.jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job waits on its own nbgrader process
+        results = list(tqdm(pool.map(grade_one, todo), total=len(todo), desc="autograding",
+                            unit="submission", disable=not options.progress))
+    graded = results + skipped
+    if graded:
+        attach_scores(graded, workdir)
+    for name in sorted({o.assignment for o in results if o.status == "graded"}):
         fb = nbgrader("generate_feedback", name, "--force", *course_overrides(workdir))
         if fb.returncode != 0:
             print(f"warning: feedback for {name} failed: {failure_reason(fb.stdout + fb.stderr)}")
-    export = nbgrader("export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
-    if export.returncode != 0:
-        print(f"warning: export failed: {failure_reason(export.stdout + export.stderr)}")
-    outcomes = results + rejected
+    if graded:
+        export = nbgrader("export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
+        if export.returncode != 0:
+            print(f"warning: export failed: {failure_reason(export.stdout + export.stderr)}")
+    outcomes = graded + rejected
     write_report(outcomes, workdir / "report.csv")
     return outcomes
 
@@ -153,13 +266,24 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="parallel submissions (default: cores)")
     parser.add_argument("--student")
     parser.add_argument("--assignment")
+    parser.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    parser.add_argument("--cell-timeout", type=int, help="seconds per cell (default: nbgrader_config.py)")
+    parser.add_argument("--notebook-timeout", type=int, help="seconds per notebook")
+    parser.add_argument("--memory-mb", type=int, help="memory limit per kernel, MiB (default 4096)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="run student code without bubblewrap: only for trusted submissions")
     args = parser.parse_args(argv)
-    outcomes = grade_all(args.workdir, args.jobs, args.student, args.assignment)
+    options = Options(jobs=args.jobs, force=args.force, sandbox=not args.unsandboxed,
+                      cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                      memory_mb=args.memory_mb)
+    if args.unsandboxed:
+        print("WARNING: grading WITHOUT a sandbox: student code runs with your rights.")
+    outcomes = grade_all(args.workdir, options, args.student, args.assignment)
     if not outcomes:
         print(f"nothing to grade: put submissions in {args.workdir / 'submitted'}/<student>/<assignment>/")
         return 0
     for o in sorted(outcomes, key=lambda o: (o.student, o.assignment)):
-        score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+        score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}" if o.max_score else f"{o.score:g}"
         print(f"{o.student:20s} {o.assignment:20s} {score:>10s}  {o.status}{': ' + o.reason if o.reason else ''}")
     print(f"grades: {args.workdir / 'grades.csv'}   report: {args.workdir / 'report.csv'}   "
           f"feedback: {args.workdir / 'feedback'}/")

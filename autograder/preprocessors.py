@@ -59,6 +59,8 @@ class InjectCases(NbGraderPreprocessor):
                    for gid, cs in cases.items() if cs is not None}
         with open(path, "w") as f:
             json.dump(payload, f)
+        os.chmod(workdir, 0o755)  # readable by the sandbox's unprivileged user
+        os.chmod(path, 0o644)
         os.environ[CASES_ENV] = path
         os.environ[FAST_ENV] = "1"  # grading runs notebooks in fast mode
         resources[RESOURCE_KEY] = {"exercises": exercises, "cases": cases, "workdir": workdir,
@@ -97,3 +99,20 @@ def verdict_outputs(grade_id: str, verdict, points: float, partial: bool) -> lis
                 new_output("execute_result", data={"text/plain": repr(earned)}, execution_count=None)]
     return [new_output("error", ename="HiddenCheckFailed", evalue=summary,
                        traceback=[f"HiddenCheckFailed: {summary}", details])]
+
+
+class DropMalformedMetadata(NbGraderPreprocessor):
+    """Turn cells with broken nbgrader metadata into ordinary cells before nbgrader reads them.
+
+    nbgrader's DeduplicateIds blanks a duplicated graded cell to ``nbgrader: {}``, which its
+    own OverwriteCells then fails on (KeyError 'grade_id'); a student may also damage the
+    metadata by hand. Dropping such metadata lets OverwriteCells restore the real cell from
+    the gradebook, so the submission is graded on what it earned.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader")
+        if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("grade_id"), str)
+                                     and meta["grade_id"]):
+            del cell.metadata["nbgrader"]
+        return cell, resources

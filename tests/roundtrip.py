@@ -32,17 +32,26 @@ def known_wrong(assignment: str) -> tuple[str, str, str]:
     return module.ANSWER_ID, module.TEST_ID, module.SOURCE
 
 
-def build_round_trip(workdir: Path, name: str) -> dict[str, tuple[str, float]]:
-    """Submit the four round-trip notebooks of ``name``; return {student: (assignment, expected)}."""
+KINDS = ("solution", "blank", "wrong", "solved")
+
+
+def build_round_trip(workdir: Path, name: str, kinds=KINDS) -> dict[str, tuple[str, float]]:
+    """Submit the round-trip notebooks of ``name``; return {student: (assignment, expected)}.
+
+    solution: the instructor notebook handed in as is (full marks); blank: the student
+    notebook untouched (zero); wrong: solved but for the known mistake (loses exactly that
+    exercise's points); solved: the student notebook with every answer filled in (full).
+    """
     pts = points(name)
     total = sum(pts.values())
     answer_id, test_id, source = known_wrong(name)
     submissions = {
-        "solution": (read("solutions", name), total),
-        "solved": (solved(name), total),
-        "blank": (blank(name), 0.0),
-        "wrong": (with_answer(solved(name), answer_id, source), total - pts[test_id]),
+        "solution": lambda: (read("solutions", name), total),
+        "blank": lambda: (blank(name), 0.0),
+        "wrong": lambda: (with_answer(solved(name), answer_id, source), total - pts[test_id]),
+        "solved": lambda: (solved(name), total),
     }
+    submissions = {kind: submissions[kind]() for kind in kinds}
     expected = {}
     for kind, (nb, score) in submissions.items():
         submit(nb, workdir, f"{name}-{kind}", name)
@@ -56,14 +65,14 @@ def read_report(workdir: Path) -> dict[str, dict]:
 
 
 def main(names: list[str]) -> int:
-    from autograder.grade import grade_all
+    from autograder.grade import Options, grade_all
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         expected = {}
         for name in names:
             expected.update(build_round_trip(workdir, name))
-        grade_all(workdir, jobs=2)
+        grade_all(workdir, Options(jobs=2))
         report = read_report(workdir)
         ok = True
         for student, (_, score) in sorted(expected.items()):
