@@ -32,8 +32,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--into", help="release folder (default: course/)")
     parser.add_argument("--db", help="gradebook URL (default: autograder/gradebook.db)")
+    parser.add_argument("names", nargs="*", help="assignments to release (default: all)")
     args = parser.parse_args(argv)
-    release(args.into, args.db)
+    release(args.into, args.db, names=args.names or None)
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path  # noqa: E402
 
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,3 +56,28 @@ def test_perceptron_gate_explorer_moves_the_line_and_counts_correct_rows():
             moved = any(not np.allclose(a, b, equal_nan=True) for a, b in zip(previous[0], lines))
             assert moved, f"moving the sliders to {values} did not move the decision line"
         previous = (lines, values)
+
+
+def worked_example_gradients(ns):
+    """dE/dw1 and dE/dw5 of the lecture's 2-2-1 network, by torch.autograd, from the notebook's numbers."""
+    import torch
+
+    w = {k: torch.tensor(float(ns[k]), dtype=torch.float64, requires_grad=True) for k in
+         ("w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3")}
+    x1, x2 = float(ns["x1"]), float(ns["x2"])
+    h1 = torch.sigmoid(w["w1"] * x1 + w["w2"] * x2 + w["b1"])
+    h2 = torch.sigmoid(w["w3"] * x1 + w["w4"] * x2 + w["b2"])
+    y_hat = torch.sigmoid(w["w5"] * h1 + w["w6"] * h2 + w["b3"])
+    ((y_hat - float(ns["y_target"])) ** 2).backward()
+    return {"w1": w["w1"].grad.item(), "w5": w["w5"].grad.item()}
+
+
+def test_backprop_explorer_walks_the_chain_rule_to_the_autograd_gradient():
+    ns = run_until(ROOT / "solutions" / "03-backprop" / "backprop.ipynb", "backprop_explorer")
+    explorer, reference = ns["backprop_explorer"], worked_example_gradients(ns)
+    for weight, steps in (("w1", 5), ("w5", 3)):
+        frames = [line_data(explorer.update(weight=weight, step=k)) for k in range(steps + 1)]
+        titles = [title for _, title in frames]
+        assert len(set(titles)) == steps + 1, f"every step of {weight} should change the title: {titles}"
+        final = float(titles[-1].rsplit("=", 1)[1].split()[0])
+        assert final == pytest.approx(reference[weight], abs=1e-5), (weight, titles[-1], reference)
