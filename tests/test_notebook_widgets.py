@@ -81,3 +81,31 @@ def test_backprop_explorer_walks_the_chain_rule_to_the_autograd_gradient():
         assert len(set(titles)) == steps + 1, f"every step of {weight} should change the title: {titles}"
         final = float(titles[-1].rsplit("=", 1)[1].split()[0])
         assert final == pytest.approx(reference[weight], abs=1e-5), (weight, titles[-1], reference)
+
+
+def figure_state(fig):
+    """Everything an update can change: every line's data and every axes' title."""
+    return [(np.column_stack(line.get_data()).astype(float).round(6).tobytes(), ax.get_title())
+            for ax in fig.axes for line in ax.lines] + [ax.get_title() for ax in fig.axes]
+
+
+def assert_each_update_changes_the_figure(explorer, settings):
+    previous = None
+    for values in settings:
+        state = figure_state(explorer.update(**values))
+        assert previous is None or state != previous, f"update({values}) left the figure unchanged"
+        previous = state
+
+
+def test_sin_explorer_refits_for_width_depth_and_activation():
+    ns = run_until(ROOT / "solutions" / "02-mlp" / "mlp.ipynb", "sin_explorer")
+    explorer = ns["sin_explorer"]
+    settings = [dict(width=8, depth=1, activation="relu"), dict(width=32, depth=2, activation="relu"),
+                dict(width=32, depth=2, activation="tanh"), dict(width=4, depth=3, activation="linear")]
+    assert_each_update_changes_the_figure(explorer, settings)
+    # a linear network can only fit a straight line: its curve has one constant slope
+    ax = explorer.figure.axes[0]
+    curves = [np.column_stack(line.get_data()).astype(float) for line in ax.lines]
+    assert any(len(c) > 10 and np.allclose(np.diff(c[:, 1]) / np.diff(c[:, 0]),
+                                           (c[-1, 1] - c[0, 1]) / (c[-1, 0] - c[0, 0]), atol=1e-3)
+               for c in curves), "the linear network's fit is not a straight line"
