@@ -109,3 +109,26 @@ def test_sin_explorer_refits_for_width_depth_and_activation():
     assert any(len(c) > 10 and np.allclose(np.diff(c[:, 1]) / np.diff(c[:, 0]),
                                            (c[-1, 1] - c[0, 1]) / (c[-1, 0] - c[0, 0]), atol=1e-3)
                for c in curves), "the linear network's fit is not a straight line"
+
+
+def test_kernel_explorer_applies_the_kernel_like_conv2d():
+    import torch
+    import torch.nn.functional as F
+
+    ns = run_until(ROOT / "solutions" / "05-cnn" / "cnn.ipynb", "kernel_explorer")
+    explorer = ns["kernel_explorer"]
+    assert_each_update_changes_the_figure_images(explorer, [dict(preset="identity"), dict(preset="Sobel x"),
+                                                            dict(k11=3.0), dict(image=5)])
+    fig = explorer.update(preset="blur", image=2)
+    digit, kernel, filtered = (np.asarray(im.get_array(), dtype=float) for im in fig.axes[0].images[:3])
+    reference = F.conv2d(torch.tensor(digit)[None, None], torch.tensor(kernel)[None, None], padding=1)[0, 0]
+    np.testing.assert_allclose(filtered, reference.numpy(), atol=1e-6)
+
+
+def assert_each_update_changes_the_figure_images(explorer, settings):
+    previous = None
+    for values in settings:
+        fig = explorer.update(**values)
+        state = [np.asarray(im.get_array(), dtype=float).tobytes() for ax in fig.axes for im in ax.images]
+        assert previous is None or state != previous, f"update({values}) left the images unchanged"
+        previous = state
