@@ -132,3 +132,23 @@ def assert_each_update_changes_the_figure_images(explorer, settings):
         state = [np.asarray(im.get_array(), dtype=float).tobytes() for ax in fig.axes for im in ax.images]
         assert previous is None or state != previous, f"update({values}) left the images unchanged"
         previous = state
+
+
+def test_schedule_explorer_draws_the_schedules_torch_computes():
+    import torch
+
+    ns = run_until(ROOT / "solutions" / "08-hyperparameters" / "hyperparameters.ipynb", "schedule_explorer")
+    explorer = ns["schedule_explorer"]
+    assert_each_update_changes_the_figure(explorer, [dict(schedule="step"), dict(schedule="cosine"),
+                                                     dict(schedule="exponential", gamma=0.9)])
+    fig = explorer.update(schedule="step", lr0=0.1, step_size=25, gamma=0.5, epochs=50)
+    curves = [np.column_stack(line.get_data()).astype(float) for line in fig.axes[0].lines]
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=25, gamma=0.5)
+    reference = []
+    for _ in range(50):
+        reference.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert any(len(c) >= 50 and np.allclose(c[:50, 1], reference) for c in curves), \
+        "the step schedule drawn is not torch's StepLR (0.1 for 25 epochs, then 0.05)"
