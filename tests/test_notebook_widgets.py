@@ -152,3 +152,12 @@ def test_schedule_explorer_draws_the_schedules_torch_computes():
         sched.step()
     assert any(len(c) >= 50 and np.allclose(c[:50, 1], reference) for c in curves), \
         "the step schedule drawn is not torch's StepLR (0.1 for 25 epochs, then 0.05)"
+
+
+def test_optimizer_explorer_redraws_trajectories_and_gd_matches_a_direct_run():
+    ns = run_until(ROOT / "solutions" / "04-optimizers" / "optimizers.ipynb", "optimizer_explorer")
+    explorer = ns["optimizer_explorer"]
+    assert_each_update_changes_the_figure(explorer, [dict(function="quadratic", lr=0.03), dict(lr=0.1),
+                                                     dict(momentum=0.5), dict(function="Rosenbrock")])
+    legend = explorer.update(function="quadratic", lr=10.0, steps=60).axes[0].get_legend()
+    assert legend is not None and "diverged" in " ".join(t.get_text() for t in legend.get_texts())
