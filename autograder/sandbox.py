@@ -22,6 +22,7 @@ still run; a per-notebook wall-clock limit stops execution, keeping what ran.
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -211,6 +212,9 @@ class SandboxedExecute(Execute):
     process_limit = Integer(128, help="Processes and threads a kernel may run.").tag(config=True)
     notebook_timeout = Integer(1800, help="Wall-clock limit of a whole notebook, in seconds; cells "
                                           "not reached by then are marked as not run.").tag(config=True)
+    iopub_timeout = Integer(20, help="Seconds to wait for a cell's last outputs after its reply, and "
+                                     "for an interrupted cell to stop before the kernel is restarted "
+                                     "(nbclient's 4 s is short on a loaded machine).").tag(config=True)
 
     def preprocess(self, nb, resources, km=None):
         if self.sandbox:
@@ -231,7 +235,7 @@ class SandboxedExecute(Execute):
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
-        remaining = max(1, int(self._deadline - time.monotonic()))
+        remaining = max(1, math.ceil(self._deadline - time.monotonic()))  # up: a timeout reaches the deadline
         return remaining if timeout is None else min(timeout, remaining)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
