@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Callable
 
 import ipywidgets as W
-from IPython import get_ipython
 from IPython.display import display
 from matplotlib.figure import Figure
 
@@ -73,8 +72,6 @@ class Explorer:
     def _redraw(self):
         self.ax.clear()
         self.draw(self.ax, **self.values)
-        if get_ipython() is None:  # headless (a test, a script): nothing to show
-            return
         with self.output:
             self.output.clear_output(wait=True)
             display(self.figure)
