@@ -1,0 +1,328 @@
+"""Oracle for 07-resnet: references from torch.autograd, torch.nn and sampling theory.
+
+Each ``*_cases`` draws fresh inputs from the grader's generator; each ``check_*``
+recomputes the reference here, in the grading process, and compares.
+
+The initialisers are random, so they are judged statistically, on large samples and
+with tolerances of six standard errors (a correct answer fails with probability below
+1e-8 per check), while every plausible wrong formula is off by 25 % or more: the cases
+use fan_in != fan_out, so mixing up fan_in, fan_out and their sum is always caught.
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from dlcourse.data import digits
+
+# -- 1. per-layer gradient norms (reference: torch.autograd) ---------------------------
+
+ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+
+
+def reference_grad_norms(weights, X, y, activation):
+    params = [(torch.tensor(W, dtype=torch.float64, requires_grad=True),
+               torch.tensor(b, dtype=torch.float64, requires_grad=True)) for W, b in weights]
+    h = torch.tensor(X, dtype=torch.float64)
+    for i, (W, b) in enumerate(params):
+        h = h @ W.T + b
+        if i < len(params) - 1:
+            h = ACTIVATIONS[activation](h)
+    F.cross_entropy(h, torch.tensor(y, dtype=torch.int64)).backward()
+    return np.array([W.grad.norm().item() for W, _ in params])
+
+
+def grad_norm_cases(rng):
+    cases = []
+    plans = [("relu", 3, 1.0), ("sigmoid", 4, 1.0), ("tanh", 3, 1.5), ("relu", 6, 0.5),
+             ("sigmoid", 2, 3.0), ("tanh", 5, 0.3), ("relu", 2, 2.0), ("sigmoid", 10, 0.5),
+             ("tanh", 1, 1.0)]
+    for activation, n_layers, scale in plans:
+        dims = [int(rng.integers(2, 9)) for _ in range(n_layers)] + [int(rng.integers(2, 6))]
+        weights = [(scale * rng.normal(size=(dims[i + 1], dims[i])) / math.sqrt(dims[i]),
+                    0.1 * rng.normal(size=dims[i + 1])) for i in range(n_layers)]
+        n = int(rng.integers(1, 12))
+        X, y = rng.normal(size=(n, dims[0])), rng.integers(0, dims[-1], size=n)
+        note = f"{n_layers} layer(s) of widths {dims}, {activation}, batch of {n}"
+        if n_layers == 1:
+            note += " (one linear layer: no activation is applied at all)"
+        cases.append(Case((weights, X, y, activation), note=note))
+    return cases
+
+
+def check_grad_norms(case, got):
+    weights, X, y, activation = case.args
+    expected = reference_grad_norms(weights, X, y, activation)
+    g = as_array(got, "layer_grad_norms")
+    if g.shape != expected.shape:
+        return (f"layer_grad_norms: expected one norm per layer, shape {expected.shape}, got "
+                f"{g.shape}")
+    if np.allclose(g, expected[::-1], rtol=1e-6, atol=1e-14) and not np.allclose(g, expected, rtol=1e-6, atol=1e-14):
+        return "your norms are in reverse order: entry 0 belongs to the first layer (next to the input)"
+    return mismatch(g, expected, atol=1e-14, rtol=1e-6, name="gradient norms")
+
+
+# -- 2./3. initialisers (judged on large samples) --------------------------------------
+
+def init_cases(rng, big_shapes, default):
+    cases = []
+    for i, (fan_in, fan_out) in enumerate(big_shapes):
+        distribution = ("uniform", "normal")[i % 2]
+        cases.append(Case((fan_in, fan_out), {"distribution": distribution,
+                                              "seed": int(rng.integers(0, 2**31))},
+                          note=f"fan_in={fan_in}, fan_out={fan_out}, {distribution}"))
+    fan_in, fan_out = big_shapes[0][::-1]
+    cases.append(Case((fan_in, fan_out), {"seed": int(rng.integers(0, 2**31))},
+                      note=f"fan_in={fan_in}, fan_out={fan_out}, default distribution ({default})"))
+    for fan_in, fan_out in [(3, 5), (1, 1), (7, 2)]:
+        distribution = str(rng.choice(["uniform", "normal"]))
+        cases.append(Case((fan_in, fan_out), {"distribution": distribution,
+                                              "seed": int(rng.integers(0, 2**31))},
+                          note=f"a small matrix: fan_in={fan_in}, fan_out={fan_out}, {distribution}"))
+    return cases
+
+
+def judge_sample(got, fan_in, fan_out, distribution, variance, name):
+    """None when ``got`` looks like a sample of the right law, else a message.
+
+    Bounds are exact; moments are compared within 6 standard errors of the sampling
+    distribution (the sample mean of w^2 has variance 0.8 s^4 / n for a uniform law
+    and 2 s^4 / n for a normal one, s^2 the target variance)."""
+    w = as_array(got, name)
+    if w.shape != (fan_out, fan_in):
+        hint = " (rows = fan_out, columns = fan_in, like nn.Linear.weight)"
+        return f"{name}: expected shape ({fan_out}, {fan_in}){hint}, got {w.shape}"
+    if not np.all(np.isfinite(w)):
+        return f"{name}: your matrix contains inf or nan"
+    n, std = w.size, math.sqrt(variance)
+    if distribution == "uniform":
+        bound = math.sqrt(3.0 * variance)
+        if np.abs(w).max() > bound * (1 + 1e-9):
+            return (f"{name}: an entry has |w| = {np.abs(w).max():.5g}, beyond the bound "
+                    f"{bound:.5g} of this uniform law (fan_in={fan_in}, fan_out={fan_out})")
+        if n >= 10_000:
+            slack = 60.0 / n  # P(no sample within slack * bound of one end) ~ exp(-n slack / 2) = e^-30
+            if w.max() < bound * (1 - slack) or w.min() > -bound * (1 - slack):
+                return (f"{name}: your entries span [{w.min():.5g}, {w.max():.5g}], a uniform law "
+                        f"on [-a, a] with a = {bound:.5g} (fan_in={fan_in}, fan_out={fan_out}) "
+                        f"would reach both ends: check the bound's formula")
+    if n < 10_000:
+        return None
+    if abs(w.mean()) > 6 * std / math.sqrt(n):
+        return f"{name}: the entries should have mean 0, yours have mean {w.mean():.4g}"
+    second = float(np.mean(w ** 2))
+    spread = 0.8 if distribution == "uniform" else 2.0
+    tolerance = 6 * math.sqrt(spread / n)
+    if abs(second / variance - 1) > tolerance:
+        return (f"{name}: the entries' variance is {second:.5g}, the target is {variance:.5g} "
+                f"(fan_in={fan_in}, fan_out={fan_out}; ratio {second / variance:.3f}): check the formula")
+    if distribution == "normal":
+        kurtosis = float(np.mean(w ** 4)) / second ** 2
+        if abs(kurtosis - 3.0) > 0.4:
+            return (f"{name}: the entries do not look normally distributed (kurtosis {kurtosis:.2f}; "
+                    f"a normal law has 3, a uniform one 1.8)")
+        if np.abs(w).max() < 3.3 * std:
+            return f"{name}: no entry beyond 3.3 standard deviations: is your normal law truncated?"
+    return None
+
+
+XAVIER_BIG = [(400, 100), (120, 300), (90, 360), (250, 160)]
+HE_BIG = [(100, 400), (300, 120), (360, 90), (160, 250)]
+
+
+def xavier_cases(rng):
+    return init_cases(rng, XAVIER_BIG, "uniform")
+
+
+def check_xavier(case, got):
+    fan_in, fan_out = case.args
+    distribution = case.kwargs.get("distribution", "uniform")
+    return judge_sample(got, fan_in, fan_out, distribution, 2.0 / (fan_in + fan_out), "xavier_init")
+
+
+def he_cases(rng):
+    return init_cases(rng, HE_BIG, "normal")
+
+
+def check_he(case, got):
+    fan_in, fan_out = case.args
+    distribution = case.kwargs.get("distribution", "normal")
+    return judge_sample(got, fan_in, fan_out, distribution, 2.0 / fan_in, "he_init")
+
+
+# -- 4. batch normalisation (reference: nn.BatchNorm1d / nn.BatchNorm2d in float64) -----
+
+def reference_batchnorm(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, training=True):
+    C = x.shape[1]
+    bn = (nn.BatchNorm1d if x.ndim == 2 else nn.BatchNorm2d)(C, eps=eps, momentum=momentum).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+        bn.bias.copy_(torch.tensor(beta))
+        bn.running_mean.copy_(torch.tensor(running_mean))
+        bn.running_var.copy_(torch.tensor(running_var))
+        bn.train(training)
+        y = bn(torch.tensor(x, dtype=torch.float64))
+    return y.numpy(), bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()
+
+
+def batchnorm_cases(rng):
+    cases = []
+    shapes = [(8, 3), (2, 4), (20, 1), (5, 6), (4, 3, 5, 5), (1, 2, 3, 4), (6, 4, 2, 3), (3, 1, 4, 4)]
+    for i, shape in enumerate(shapes):
+        C = shape[1]
+        loc = rng.normal(size=C) * 3
+        scale = rng.uniform(0.5, 4.0, size=C)
+        axes = (1, C) + (1,) * (len(shape) - 2)
+        x = loc.reshape(axes) + scale.reshape(axes) * rng.normal(size=shape)
+        gamma, beta = rng.uniform(0.5, 2.0, size=C), rng.normal(size=C)
+        running_mean, running_var = rng.normal(size=C), rng.uniform(0.5, 3.0, size=C)
+        for training in (True, False):
+            kwargs = {"training": training}
+            if i % 3 == 1:
+                kwargs.update(momentum=float(rng.choice([0.01, 0.3, 0.5])), eps=float(rng.choice([1e-3, 0.1])))
+            mode = "training" if training else "eval"
+            note = f"x of shape {shape}, {mode} mode" + (f", momentum={kwargs['momentum']}, eps={kwargs['eps']}"
+                                                         if "momentum" in kwargs else "")
+            cases.append(Case((x, gamma, beta, running_mean, running_var), kwargs, note=note))
+    return cases
+
+
+def check_batchnorm(case, got):
+    y, rm, rv = unpack(got, 3, "batchnorm_forward")
+    y_ref, rm_ref, rv_ref = reference_batchnorm(*case.args, **case.kwargs)
+    problem = mismatch(y, y_ref, atol=1e-6, rtol=0, name="y")
+    if problem:
+        return problem
+    problem = mismatch(rm, rm_ref, atol=1e-6, rtol=0, name="new running_mean")
+    if problem:
+        return problem
+    problem = mismatch(rv, rv_ref, atol=1e-6, rtol=0, name="new running_var")
+    if problem and case.kwargs.get("training", True):
+        x = case.args[0]
+        m = x.size // x.shape[1]
+        mom = case.kwargs.get("momentum", 0.1)
+        axes = (0,) + tuple(range(2, x.ndim))
+        biased = (1 - mom) * case.args[4] + mom * x.var(axis=axes)
+        if np.allclose(as_array(rv), biased, atol=1e-6, rtol=0):
+            return (f"{problem}: you updated the running variance with the biased batch variance; "
+                    f"PyTorch uses the unbiased one, times m / (m - 1) with m = {m}")
+    return problem
+
+
+# -- 5. residual block with projection shortcut (reference: nn.Conv2d, nn.BatchNorm2d) --
+
+def _bn_params(rng, C):
+    return {"gamma": torch.tensor(rng.uniform(0.5, 1.5, size=C)),
+            "beta": torch.tensor(0.2 * rng.normal(size=C)),
+            "mean": torch.tensor(0.3 * rng.normal(size=C)),
+            "var": torch.tensor(rng.uniform(0.5, 2.0, size=C))}
+
+
+def _conv_weight(rng, c_out, c_in, k):
+    return torch.tensor(rng.normal(size=(c_out, c_in, k, k)) * math.sqrt(2.0 / (c_in * k * k)))
+
+
+def block_cases(rng):
+    plans = [  # (N, C_in, C_out, H, W, stride)
+        (2, 3, 3, 6, 6, 1),   # identity shortcut
+        (1, 4, 4, 5, 5, 1),   # identity shortcut, a single image
+        (2, 2, 5, 6, 6, 1),   # projection: more channels
+        (3, 3, 3, 6, 6, 2),   # projection: stride 2, same channels
+        (2, 2, 4, 7, 7, 2),   # projection: both, odd size
+        (1, 3, 6, 6, 5, 2),   # projection: non-square input
+        (2, 4, 2, 4, 4, 1),   # projection: fewer channels
+    ]
+    cases = []
+    for n, c_in, c_out, h, w, stride in plans:
+        params = {"conv1": _conv_weight(rng, c_out, c_in, 3), "bn1": _bn_params(rng, c_out),
+                  "conv2": _conv_weight(rng, c_out, c_out, 3), "bn2": _bn_params(rng, c_out)}
+        projection = stride != 1 or c_in != c_out
+        if projection:
+            params["proj"] = _conv_weight(rng, c_out, c_in, 1)
+            params["proj_bn"] = _bn_params(rng, c_out)
+        x = torch.tensor(rng.normal(size=(n, c_in, h, w)))
+        kind = "projection shortcut" if projection else "identity shortcut"
+        cases.append(Case((x, params, stride), note=f"x of shape {(n, c_in, h, w)}, C_out={c_out}, "
+                                                    f"stride={stride}, {kind}"))
+    return cases
+
+
+def _bn_eval(p, C):
+    bn = nn.BatchNorm2d(C, eps=1e-5).double().eval()
+    with torch.no_grad():
+        bn.weight.copy_(p["gamma"])
+        bn.bias.copy_(p["beta"])
+        bn.running_mean.copy_(p["mean"])
+        bn.running_var.copy_(p["var"])
+    return bn
+
+
+def reference_block(x, params, stride):
+    c_in, c_out = x.shape[1], params["conv1"].shape[0]
+    conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False).double()
+    conv2 = nn.Conv2d(c_out, c_out, 3, stride=1, padding=1, bias=False).double()
+    with torch.no_grad():
+        conv1.weight.copy_(params["conv1"])
+        conv2.weight.copy_(params["conv2"])
+        out = torch.relu(_bn_eval(params["bn1"], c_out)(conv1(x)))
+        out = _bn_eval(params["bn2"], c_out)(conv2(out))
+        if "proj" in params:
+            proj = nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False).double()
+            proj.weight.copy_(params["proj"])
+            shortcut = _bn_eval(params["proj_bn"], c_out)(proj(x))
+        else:
+            shortcut = x
+        return torch.relu(out + shortcut).numpy()
+
+
+def check_block(case, got):
+    expected = reference_block(*case.args)
+    g = as_array(got, "residual_block_forward")
+    if g.shape != expected.shape:
+        return (f"residual_block_forward: expected shape {expected.shape}, got {g.shape}: "
+                f"padding 1 on both 3x3 convolutions, the stride on conv1 and on the projection only")
+    if np.any(g < 0):
+        return "your output has negative entries: the block ends with a ReLU applied after the addition"
+    return mismatch(g, expected, atol=1e-8, rtol=1e-6, name="block output")
+
+
+# -- 6. a trained ResNet on the digits -------------------------------------------------
+
+ACCURACY_THRESHOLD = 0.95  # fast mode reaches about 0.98
+
+
+def digits_test():
+    split = digits()
+    return split.X_test.reshape(-1, 1, 8, 8), split.y_test
+
+
+def digits_cases(rng):
+    X_test, _ = digits_test()
+    return [Case((X_test,), note=f"the {len(X_test)} test digits of data.digits(), shape (n, 1, 8, 8)")]
+
+
+def check_digits(case, got):
+    _, y_test = digits_test()
+    pred = as_array(got, "predict_digits(X_test)")
+    if pred.shape != y_test.shape:
+        extra = " (return labels, e.g. logits.argmax(1), not scores)" if pred.ndim == 2 else ""
+        return f"predict_digits: expected shape {y_test.shape}{extra}, got {pred.shape}"
+    if not np.all(np.isin(pred, np.arange(10))):
+        return "predict_digits should return integer labels between 0 and 9"
+    accuracy = float(np.mean(pred == y_test))
+    if accuracy < ACCURACY_THRESHOLD:
+        return f"test accuracy {accuracy:.3f}, below the required {ACCURACY_THRESHOLD}"
+    return None
+
+
+EXERCISES = [
+    Exercise("test_layer_grad_norms", check_grad_norms, grad_norm_cases),
+    Exercise("test_xavier_init", check_xavier, xavier_cases),
+    Exercise("test_he_init", check_he, he_cases),
+    Exercise("test_batchnorm_forward", check_batchnorm, batchnorm_cases),
+    Exercise("test_residual_block_forward", check_block, block_cases),
+    Exercise("test_predict_digits", check_digits, digits_cases),
+]
