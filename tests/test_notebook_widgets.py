@@ -161,3 +161,54 @@ def test_optimizer_explorer_redraws_trajectories_and_gd_matches_a_direct_run():
                                                      dict(momentum=0.5), dict(function="Rosenbrock")])
     legend = explorer.update(function="quadratic", lr=10.0, steps=60).axes[0].get_legend()
     assert legend is not None and "diverged" in " ".join(t.get_text() for t in legend.get_texts())
+
+
+def exact_start_value(P, R, gamma, start, policy):
+    """V^policy(start) by one linear solve of the Bellman expectation equation."""
+    P_pi = np.einsum("sa,sat->st", policy, P)
+    r_pi = np.einsum("sa,sa->s", policy, R)
+    return np.linalg.solve(np.eye(len(R)) - gamma * P_pi, r_pi)[start]
+
+
+def test_gridworld_explorer_redraws_values_that_solve_the_bellman_equations():
+    ns = run_until(ROOT / "solutions" / "06-rl" / "rl.ipynb", "gridworld_explorer")
+    explorer = ns["gridworld_explorer"]
+    settings = [dict(gamma=0.6), dict(gamma=0.95, epsilon=0.5), dict(epsilon=0.1, slip=0.0), dict(slip=0.3)]
+    previous = None
+    for values in settings:
+        fig = explorer.update(**values)
+        state = [np.asarray(im.get_array(), dtype=float).tobytes() for im in fig.axes[0].images]
+        assert previous is None or state != previous, f"update({values}) left the heat map unchanged"
+        previous = state
+    gamma, epsilon, slip = 0.9, 0.2, 0.1
+    title = explorer.update(gamma=gamma, epsilon=epsilon, slip=slip).axes[0].get_title()
+    P, R = ns["make_gridworld"](slip)
+    # the greedy policy of an independently computed V* (policy iteration with exact solves)
+    n_actions = R.shape[1]
+    actions = np.zeros(len(R), dtype=int)
+    for _ in range(100):
+        v = exact_start_value(P, R, gamma, slice(None), np.eye(n_actions)[actions])
+        q = R + gamma * np.einsum("sat,t->sa", P, v)
+        better = q.max(axis=1) > q[np.arange(len(R)), actions] + 1e-12
+        if not better.any():
+            break
+        actions = np.where(better, q.argmax(axis=1), actions)
+    best = q == q.max(axis=1, keepdims=True)
+    eps_policy = epsilon / n_actions + (1 - epsilon) * best / best.sum(axis=1, keepdims=True)
+    v_eps = exact_start_value(P, R, gamma, ns["START"], eps_policy)
+    assert f"V*(S)={v[ns['START']]:.3f}" in title and f"V(S)={v_eps:.3f}" in title, (title, v[ns["START"]], v_eps)
+
+
+def test_depth_explorer_draws_autograd_gradient_norms():
+    ns = run_until(ROOT / "solutions" / "07-resnet" / "resnet.ipynb", "depth_explorer")
+    explorer = ns["depth_explorer"]
+    assert_each_update_changes_the_figure(explorer, [dict(depth=10), dict(depth=40), dict(activation="relu"),
+                                                     dict(network="residual"), dict(init="he")])
+    fig = explorer.update(depth=20, activation="sigmoid", network="plain", init="default")
+    (curve,) = [np.column_stack(line.get_data()).astype(float) for line in fig.axes[0].lines]
+    assert len(curve) == 20
+    # with sigmoid, a plain 20-layer network's gradients shrink towards the input by orders of magnitude
+    assert curve[0, 1] < 1e-3 * curve[-1, 1], curve[:, 1]
+    plain = ns["layer_grad_norms"](ns["mlp_weights"](20, "default", width=64, seed=0), ns["X_probe"],
+                                   ns["y_probe"], activation="sigmoid")
+    np.testing.assert_allclose(curve[:, 1], np.maximum(plain, 1e-30), rtol=1e-6)
