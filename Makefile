@@ -1,8 +1,10 @@
 # The course's entry points. Every target sets up what it needs and is idempotent.
 #   make lab     set up, copy the course into work/ (never overwriting), open JupyterLab
 #   make test    set up, run every test
+#   make e2e     set up, run the real-browser tests (JupyterLab in headless Chromium)
 #   make release regenerate course/ from solutions/ (instructors)
 #   make grade   autograde autograder/submitted/, write feedback and grades.csv
+#   make bench   training-loop benchmark and the course time table
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -15,7 +17,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab instructor workspace test release grade bench-grading clean
+.PHONY: setup lab instructor workspace test e2e release grade bench bench-grading clean
 
 setup: $(STAMP)
 
@@ -40,11 +42,21 @@ instructor: setup
 test: setup
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope $(PYTEST_ARGS)
 
+# The real-browser tests (tests/e2e, left out of `make test`): Debian's chromium, no downloads.
+# Screenshots and logs land in artifacts/e2e/.
+e2e: setup
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
 release: setup
 	$(BIN)/python -m autograder.release
 
 grade: setup
 	$(BIN)/python -m autograder.grade $(ARGS)
+
+# Training speed (dlcourse's fit against a DataLoader loop, threads 1 vs 2) and the course
+# time table; ARGS="--full" adds full mode, ARGS="--only train" skips the notebooks.
+bench: setup
+	$(BIN)/python bench/train.py $(ARGS)
 
 # Grading throughput: plain sequential nbgrader against make grade (40 submissions).
 bench-grading: setup
