@@ -26,12 +26,10 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 from autograder.grade import Options, grade_all  # noqa: E402
 from submissions import solved, submit  # noqa: E402
 
+# nbgrader reads the config in its course root too, so the plain run gets a root of its
+# own (the repository's config would win otherwise) with links to the shared folders.
 PLAIN_CONFIG = """c = get_config()
 c.CourseDirectory.root = {root!r}
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = {release!r}
-c.CourseDirectory.submitted_directory = {submitted!r}
-c.CourseDirectory.autograded_directory = {autograded!r}
 c.CourseDirectory.db_url = {db!r}
 c.Execute.timeout = 120
 """
@@ -48,8 +46,9 @@ def plain(tmp: Path, assignment: str) -> float:
     course = tmp / "plain"
     course.mkdir()
     (course / "nbgrader_config.py").write_text(PLAIN_CONFIG.format(
-        root=str(ROOT), release=str(tmp / "plain-release"), submitted=str(tmp / "submitted"),
-        autograded=str(tmp / "plain-autograded"), db=f"sqlite:///{tmp / 'plain.db'}"))
+        root=str(course), db=f"sqlite:///{tmp / 'plain.db'}"))
+    (course / "source").symlink_to(ROOT / "solutions")
+    (course / "submitted").symlink_to(tmp / "submitted")
     gen = nbgrader(course, "generate_assignment", assignment, "--create", "--force")
     assert gen.returncode == 0, gen.stderr[-2000:]
     start = time.perf_counter()
