@@ -41,6 +41,7 @@ from traitlets import Bool, Integer
 
 from dlcourse.env import FAST_ENV
 from dlcourse.grading import CASES_ENV
+from dlcourse.kernel import use_sliced_polls
 from nbgrader.preprocessors import Execute
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +205,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute in a sandbox, surviving dead or hung kernels, with a notebook time limit."""
+    """nbgrader's Execute in a sandbox, surviving dead or hung kernels, with a notebook time limit
+    (and waits for kernel messages in short polls: see dlcourse.kernel)."""
 
     sandbox = Bool(True, help="Run student kernels inside bubblewrap (Linux).").tag(config=True)
     memory_limit_mb = Integer(4096, help="Memory limit of a kernel, in MiB.").tag(config=True)
@@ -226,7 +228,7 @@ class SandboxedExecute(Execute):
         return super().preprocess(nb, resources, km=km)
 
     def create_kernel_manager(self):
-        km = super().create_kernel_manager()
+        km = use_sliced_polls(super().create_kernel_manager())
         if isinstance(km, SandboxKernelManager):
             uid = SANDBOX_UID_BASE + os.getpid() % 100_000 if os.getuid() == 0 else None
             km.plan = SandboxPlan(SandboxLimits(self.memory_limit_mb, self.cpu_time_limit, self.process_limit),

@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import gc
 import os
-import queue
 import statistics
 import sys
 import tempfile
@@ -270,37 +269,16 @@ def thread_benchmark(args) -> str:
 
 # --------------------------------------------------------------------------- notebooks
 
-def _sliced(get_msg):
-    """``get_msg`` of a kernel channel, waiting in polls of at most a second."""
-    async def sliced(timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            step = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
-            try:
-                return await get_msg(timeout=step)
-            except queue.Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-    return sliced
-
-
 def notebook_client():
-    """nbclient's NotebookClient whose waits for kernel messages are cut into 1-second polls.
-
-    On a busy machine a zmq.asyncio poll can miss the wake-up of a message that has
-    already arrived and return it only at its timeout (cf. pyzmq#1558); nbclient waits for
-    a cell's reply in one poll as long as the cell timeout, so one missed wake-up stalls
-    the notebook for the whole timeout (seen here: a 50-second notebook reported 1825 s
-    with a 1800 s cell timeout). Each poll that ends checks the socket again.
-    """
+    """nbclient's NotebookClient waiting for kernel messages in short polls (dlcourse.kernel:
+    a missed wake-up once made a 50-second notebook report 1825 s, its 1800 s cell limit)."""
     from nbclient import NotebookClient
 
+    from dlcourse.kernel import use_sliced_polls
+
     class Client(NotebookClient):
-        async def async_start_new_kernel_client(self):
-            kc = await super().async_start_new_kernel_client()
-            for channel in (kc.shell_channel, kc.iopub_channel):
-                channel.get_msg = _sliced(channel.get_msg)
-            return kc
+        def create_kernel_manager(self):
+            return use_sliced_polls(super().create_kernel_manager())
 
     return Client
 

@@ -6,6 +6,12 @@ assignment creator are instructor tools. Where no exchange exists those lists on
 show errors, so this launcher switches them off for the session through a private
 Jupyter config folder placed first on ``JUPYTER_CONFIG_PATH`` (nothing global is
 changed). ``DLCOURSE_EXCHANGE=on|off`` overrides the automatic check.
+
+The same folder holds an ``nbgrader_config.py`` for Validate, which runs the whole
+notebook in the student's mode (full, unless ``DLCOURSE_FAST=1``): a cell may take
+``VALIDATE_CELL_TIMEOUT`` seconds (nbgrader's 30 s is less than some full-mode training
+cells need on a laptop CPU), and kernel messages are awaited in short polls
+(``dlcourse.kernel``).
 """
 from __future__ import annotations
 
@@ -17,6 +23,12 @@ from pathlib import Path
 EXCHANGE_ENV = "DLCOURSE_EXCHANGE"
 INSTRUCTOR_ONLY = {"server": ["formgrader"], "lab": ["formgrader", "create-assignment"]}
 NEEDS_EXCHANGE = {"server": ["assignment_list", "course_list"], "lab": ["assignment-list", "course-list"]}
+VALIDATE_CELL_TIMEOUT = 900
+VALIDATE_CONFIG = f"""# Written by dlcourse.lab for Validate: see its docstring.
+c = get_config()
+c.Execute.timeout = {VALIDATE_CELL_TIMEOUT}
+c.AsyncKernelManager.client_class = "dlcourse.kernel.SlicedKernelClient"
+"""
 
 
 def exchange_root() -> Path | None:
@@ -43,7 +55,7 @@ def exchange_enabled() -> bool:
 
 
 def write_config(folder: Path, exchange: bool) -> Path:
-    """Write the session's Jupyter config (server extensions and lab plugins) into ``folder``."""
+    """Write the session's Jupyter config (server extensions, lab plugins, Validate) into ``folder``."""
     off = {k: list(v) for k, v in INSTRUCTOR_ONLY.items()}
     if not exchange:
         for k in off:
@@ -54,6 +66,7 @@ def write_config(folder: Path, exchange: bool) -> Path:
         json.dumps({"ServerApp": {"jpserver_extensions": server}}, indent=2))
     (folder / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {f"@jupyter/nbgrader:{n}": True for n in off["lab"]}}, indent=2))
+    (folder / "nbgrader_config.py").write_text(VALIDATE_CONFIG)
     return folder
 
 

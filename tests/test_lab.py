@@ -85,3 +85,20 @@ def test_validate_is_on_and_exchange_parts_are_off_without_an_exchange(lab):
     assert "@jupyter/nbgrader:validate-assignment" not in disabled
     assert get(f"{base}/assignments?course_id=")[0] == 404  # handler not loaded: nothing to fail
     assert "ExchangeError" not in log.read_text()
+
+
+
+def test_validate_runs_cells_with_sliced_polls_and_a_full_mode_time_limit(tmp_path):
+    import nbformat
+    from nbgrader.preprocessors import Execute
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from dlcourse.kernel import SlicedKernelClient
+    from dlcourse.lab import VALIDATE_CELL_TIMEOUT, write_config
+
+    write_config(tmp_path, exchange=False)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    execute = Execute(config=config)  # what Validate runs the notebook with
+    execute.nb = nbformat.v4.new_notebook()
+    assert execute.timeout == VALIDATE_CELL_TIMEOUT > 30
+    assert execute.create_kernel_manager().client_factory is SlicedKernelClient

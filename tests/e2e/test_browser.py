@@ -137,16 +137,13 @@ def jupyter_lab(name: str, cmd: list[str], cwd: Path, env: dict, artifacts: Path
             stop(proc)
 
 
-def server_env(config_dir: Path, nbgrader_config: str = "") -> dict:
-    """The environment of a test server: a private Jupyter config folder with LAB_SETTINGS
-    (and ``nbgrader_config``), and nothing from the test process that a real JupyterLab would
-    not have (tests/conftest.py's Agg backend would hide every inline figure)."""
+def server_env(config_dir: Path) -> dict:
+    """The environment of a test server: a private Jupyter config folder with LAB_SETTINGS,
+    and nothing from the test process that a real JupyterLab would not have (tests/conftest.py's Agg backend would hide every inline figure)."""
     for name, values in LAB_SETTINGS.items():
         path = config_dir / "lab" / "user-settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    if nbgrader_config:
-        (config_dir / "nbgrader_config.py").write_text(nbgrader_config)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir), "DLCOURSE_EXCHANGE": "auto",
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     for name in ("MPLBACKEND", "JUPYTER_CONFIG_PATH", "DLCOURSE_CASES", "DLCOURSE_FAST"):
@@ -163,9 +160,8 @@ def student_lab(tmp_path_factory, artifacts):
     subprocess.run([sys.executable, "-m", "dlcourse.workspace", "course", str(work)], cwd=ROOT, check=True,
                    capture_output=True)
     nbformat.write(solved(ASSIGNMENT), work / SOLVED_COPY)
-    # Validate reads nbgrader's config from the Jupyter config folder: a per-cell time limit
-    # that suits a loaded 2-core machine (nbgrader's default is 30 s).
-    env = server_env(tmp / "jupyter", nbgrader_config="c = get_config()\nc.Execute.timeout = 300\n")
+    # Validate runs with the launcher's own nbgrader config (cell limit, sliced polls: dlcourse.lab).
+    env = server_env(tmp / "jupyter")
     env["DLCOURSE_FAST"] = "1"
     with jupyter_lab("student-lab", [sys.executable, "-m", "dlcourse.lab", str(work)], ROOT, env,
                      artifacts) as base:
