@@ -8,6 +8,8 @@ Flat modules, one job each:
 - ``dlcourse.widgets``  slider explorers that also run headless
 - ``dlcourse.checks``   visible self-checks with actionable messages
 - ``dlcourse.grading``  the probe that records answers for the grader
+- ``dlcourse.train``    the training loop (device-resident data, progress, history)
+- ``dlcourse.kernel``   a kernel client for Validate and grading that polls in short slices
 
 Nothing here contains an exercise's solution: students receive this package.
 """
