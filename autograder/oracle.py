@@ -66,15 +66,20 @@ def oracle_path(assignment: str) -> Path:
     return ORACLE_DIR / f"{assignment.replace('-', '_')}.py"
 
 
-def load_exercises(assignment: str) -> dict[str, Exercise]:
-    """The oracle's exercises for ``assignment``, keyed by grade_id."""
+def load_oracle(assignment: str):
+    """The oracle module of ``assignment`` (its file name starts with a digit: loaded by path)."""
     path = oracle_path(assignment)
     if not path.is_file():
         raise FileNotFoundError(f"no oracle for assignment {assignment!r}: expected {path}")
     spec = importlib.util.spec_from_file_location(f"dlcourse_oracle_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return {ex.grade_id: ex for ex in module.EXERCISES}
+    return module
+
+
+def load_exercises(assignment: str) -> dict[str, Exercise]:
+    """The oracle's exercises for ``assignment``, keyed by grade_id."""
+    return {ex.grade_id: ex for ex in load_oracle(assignment).EXERCISES}
 
 
 # ---------------------------------------------------------------- comparison helpers
