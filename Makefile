@@ -5,6 +5,7 @@
 #   make release regenerate course/ from solutions/ (instructors)
 #   make grade   autograde autograder/submitted/, write feedback and grades.csv
 #   make bench   training-loop benchmark and the course time table
+#   make gpu-check  everything the course promises on a GPU (one line and exit 0 without one)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -17,7 +18,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab instructor workspace test e2e release grade bench bench-grading clean
+.PHONY: setup lab instructor workspace test e2e release grade bench bench-grading gpu-check clean
 
 setup: $(STAMP)
 
@@ -61,6 +62,14 @@ bench: setup
 # Grading throughput: plain sequential nbgrader against make grade (40 submissions).
 bench-grading: setup
 	$(BIN)/python bench/grading.py $(ARGS)
+
+# Everything the course promises on a CUDA GPU (bench/gpu_check.py): unit tests, every notebook in
+# full mode with its promised figures, the benchmark's GPU rows; report in artifacts/gpu-check/.
+# GPU_PYTHON=python3 uses a Python that already has a CUDA build of torch and the course's
+# packages (a lab's GPU box, an offline machine) instead of `make setup`'s pinned set.
+GPU_PYTHON ?=
+gpu-check: $(if $(GPU_PYTHON),,setup)
+	$(or $(GPU_PYTHON),$(BIN)/python) -m bench.gpu_check $(ARGS)
 
 clean:
 	rm -rf $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \

@@ -108,6 +108,8 @@ def digits_cnn() -> Workload:
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def run_fit(w: Workload, device: torch.device, amp: bool, default_optimizer: bool = False) -> float:
@@ -126,6 +128,7 @@ def run_dataloader(w: Workload, device: torch.device, amp: bool) -> float:
     """The plain loop: DataLoader(TensorDataset, shuffle=True), the same statistics as fit."""
     cuda = device.type == "cuda"
     loader = DataLoader(TensorDataset(w.X, w.y), batch_size=w.batch_size, shuffle=True, pin_memory=cuda)
+    on_host = device.type == "cpu"
     model = w.make_model().to(device)
     opt = w.make_optimizer(model)
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if amp else contextlib.nullcontext
@@ -135,7 +138,7 @@ def run_dataloader(w: Workload, device: torch.device, amp: bool) -> float:
         model.train()
         total, correct = torch.zeros((), device=device), torch.zeros((), device=device)
         for xb, yb in loader:
-            if cuda:
+            if not on_host:  # CUDA or MPS: each batch is copied to the device, as usual
                 xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
             with autocast():
                 out = model(xb)
@@ -223,10 +226,13 @@ def contenders(w: Workload, device: torch.device, amp: bool) -> dict[str, Callab
     }
 
 
-def train_benchmarks(args) -> dict[str, str]:
-    summary: dict[str, str] = {}
+def train_benchmarks(args, devices: list[torch.device] | None = None) -> list[dict]:
+    """Print fit against the DataLoader loop on each device (CUDA: autocast off and on); return
+    one row per contender: workload, device, amp, label, samples/s, ratios to the DataLoader loop."""
+    rows: list[dict] = []
     workloads = [mnist1d_mlp(), digits_cnn()]
-    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    if devices is None:
+        devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"\n== fit vs DataLoader: median of {args.repeats} timed runs after a warm-up; "
           f"ratio = ours/DataLoader speed")
     print(f"    {'':34s} {'samples/s':>10s} {'range':>13s} {'acc':>6s}  {'ratio':>7s} {'ratio(cpu)':>10s}")
@@ -239,9 +245,59 @@ def train_benchmarks(args) -> dict[str, str]:
                       f"batch {w.batch_size})", flush=True)
                 results = compare(contenders(w, device, amp), w.samples, args)
                 print_rows(results, results[0])
-                key = f"{w.name} {device.type}" + (" amp" if amp else "")
-                summary[key] = f"{paired_ratio(results[1], results[0]):.2f}x"
-    return summary
+                rows += [{"workload": w.name, "device": device.type, "amp": amp, "label": r.label,
+                          "samples_per_s": r.rate, "accuracy": r.acc,
+                          "ratio": 1.0 if r is results[0] else paired_ratio(r, results[0]),
+                          "ratio_cpu": 1.0 if r is results[0] else paired_ratio(r, results[0], "cpu")}
+                         for r in results]
+    return rows
+
+
+def ratio_summary(rows: list[dict]) -> dict[str, str]:
+    """'workload device[ amp]' -> fit's speed-up over the DataLoader loop, as printed in summaries."""
+    return {f"{r['workload']} {r['device']}" + (" amp" if r["amp"] else ""): f"{r['ratio']:.2f}x"
+            for r in rows if r["label"] == "fit (same optimizer)"}
+
+
+def busy_fraction(intervals: list[tuple[float, float]], wall: float) -> float:
+    """Fraction of ``wall`` covered by the union of (start, end) intervals (same unit), at most 1."""
+    covered, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return min(1.0, covered / wall) if wall > 0 else 0.0
+
+
+def gpu_utilisation(args, device: torch.device) -> list[dict]:
+    """How busy each loop keeps the GPU: samples/s from an unprofiled run, and the share of that
+    run's wall time during which the GPU executed kernels or copies (the union of the device
+    intervals that torch.profiler records in a second, profiled run). The rest is time the GPU
+    waits on the host (Python, launches, data loading)."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    rows = []
+    print(f"\n== GPU busy: share of the wall time the GPU executes kernels or copies "
+          f"(profiler); the rest it waits on the host")
+    print(f"    {'':44s} {'samples/s':>10s} {'GPU busy':>9s} {'waits':>7s}")
+    for w in [mnist1d_mlp(), digits_cnn()]:
+        for amp in (False, True):
+            for label, run in contenders(w, device, amp).items():
+                if label.startswith("fit (optimizer=None"):
+                    continue
+                run()  # warm-up
+                wall = statistics.median(timed(run)[0] for _ in range(3))
+                with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+                    run()
+                spans = [(e.time_range.start, e.time_range.end) for e in prof.events()
+                         if e.device_type == DeviceType.CUDA]
+                busy = busy_fraction(spans, wall * 1e6)
+                name = f"{w.name}, autocast {'on' if amp else 'off'}, {label}"
+                print(f"    {name:44s} {w.samples / wall:10.0f} {busy:9.1%} {1 - busy:7.1%}", flush=True)
+                rows.append({"workload": w.name, "amp": amp, "label": label,
+                             "samples_per_s": w.samples / wall, "gpu_busy": busy})
+    return rows
 
 
 def thread_benchmark(args) -> str:
@@ -392,8 +448,10 @@ def main() -> int:
 
     parts: list[str] = []
     if args.only in (None, "train"):
-        ratios = train_benchmarks(args)
+        ratios = ratio_summary(train_benchmarks(args))
         parts += [f"{k} {v}" for k, v in ratios.items()]
+        if torch.cuda.is_available():
+            gpu_utilisation(args, torch.device("cuda"))
         parts.append(thread_benchmark(args))
     if args.only in (None, "notebooks"):
         parts.append(notebook_table(args))

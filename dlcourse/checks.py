@@ -61,3 +61,35 @@ def check_true(condition: bool, message: str, hint: str | None = None):
 def passed(what: str = "all self-checks"):
     """Print the closing line of a self-check cell."""
     print(f"✔ {what} passed. The grader runs more cases than these.")
+
+
+PROMISES_ENV = "DLCOURSE_PROMISES"
+
+
+def promise(what: str, value, at_least: float | None = None, at_most: float | None = None):
+    """A figure the notebook promises (an accuracy, a return), checked where it is computed.
+
+    Fails with ``CheckFailed`` unless ``at_least <= value <= at_most`` (each bound optional;
+    pass ``dlcourse.pick(full, fast)`` for a bound that depends on the mode). When the
+    environment variable ``DLCOURSE_PROMISES`` names a file, one JSON line per promise is
+    appended to it, kept or not, so ``make gpu-check`` can report every figure a notebook
+    promises.
+    """
+    import json
+    import os
+
+    from . import env
+
+    value = float(_as_array(value, what))
+    kept = (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
+    bounds = " and ".join(b for b in (at_least is not None and f">= {at_least:g}",
+                                      at_most is not None and f"<= {at_most:g}") if b)
+    path = os.environ.get(PROMISES_ENV)
+    if path:
+        record = {"what": what, "value": value, "at_least": at_least, "at_most": at_most, "kept": kept,
+                  "fast": env.fast_mode()}
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+    if not kept:
+        _fail(f"{what} is {value:.4g}: the notebook promises {bounds}", None)
+    print(f"✔ {what}: {value:.4g} (promised {bounds})")

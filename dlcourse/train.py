@@ -57,26 +57,37 @@ def epoch_order(n: int, generator: torch.Generator, device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(model, X, y, batch_size: int = 1024, loss_fn=None, device=None) -> dict:
-    """Mean loss (and accuracy for classification) of ``model`` on (X, y), in eval mode."""
-    device = device or next(model.parameters()).device
-    loss_fn = loss_fn or F.cross_entropy
-    X, y = as_tensor(X, device), as_tensor(y, device)
+def _evaluation_sums(model, X, y, batch_size: int, loss_fn) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Summed loss and (for classification, else None) correct count of ``model`` on (X, y),
+    in eval mode, as tensors on the model's device: nothing is read back to the host."""
     was_training = model.training
     model.eval()
-    total, correct, classify = torch.zeros((), device=device), torch.zeros((), device=device), False
+    total, correct = torch.zeros((), device=X.device), None
     for start in range(0, len(X), batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
         out = model(xb)
         total += loss_fn(out.float(), yb) * len(xb)
         if _is_classification(out, yb):
-            classify = True
-            correct += (out.argmax(1) == yb).sum()
+            correct = (out.argmax(1) == yb).sum() + (0 if correct is None else correct)
     model.train(was_training)
-    result = {"loss": total.item() / len(X)}
-    if classify:
-        result["accuracy"] = correct.item() / len(X)
-    return result
+    return total, correct
+
+
+def _read_means(sums: dict[str, torch.Tensor], n: dict[str, int]) -> dict[str, float]:
+    """Divide each device-side sum by its count, reading them all back in one host transfer."""
+    dtype = torch.float32 if next(iter(sums.values())).device.type == "mps" else torch.float64  # MPS has no float64
+    values = torch.stack([t.to(dtype) for t in sums.values()]).tolist()
+    return {key: value / n[key] for key, value in zip(sums, values)}
+
+
+@torch.no_grad()
+def evaluate(model, X, y, batch_size: int = 1024, loss_fn=None, device=None) -> dict:
+    """Mean loss (and accuracy for classification) of ``model`` on (X, y), in eval mode."""
+    device = device or next(model.parameters()).device
+    X, y = as_tensor(X, device), as_tensor(y, device)
+    total, correct = _evaluation_sums(model, X, y, batch_size, loss_fn or F.cross_entropy)
+    sums = {"loss": total} if correct is None else {"loss": total, "accuracy": correct}
+    return _read_means(sums, dict.fromkeys(sums, len(X)))
 
 
 @torch.no_grad()
@@ -119,6 +130,8 @@ def fit(model: torch.nn.Module, X, y, *, epochs: int, batch_size: int = 128, opt
     device = torch.device(device) if device is not None else env.device()
     model.to(device)
     X, y = as_tensor(X, device), as_tensor(y, device)
+    if val is not None:
+        X_val, y_val = as_tensor(val[0], device), as_tensor(val[1], device)
     # foreach Adam gives bit-for-bit the same steps as the per-parameter loop PyTorch picks on
     # the CPU, with far fewer Python calls per step (CUDA already defaults to it).
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr,
@@ -155,13 +168,18 @@ def fit(model: torch.nn.Module, X, y, *, epochs: int, batch_size: int = 128, opt
                 if _is_classification(out, yb):
                     preds.append(out.detach().argmax(1))
                     targets.append(yb)
-        total = torch.stack(losses).float() @ weights
-        record = {"loss": total.item() / n, "lr": optimizer.param_groups[0]["lr"]}
+        # Everything this epoch reports is summed on the device and read back in one transfer:
+        # the epoch's only host synchronisation.
+        sums = {"loss": torch.stack(losses).float() @ weights}
         if preds:
-            correct = (torch.cat(preds) == torch.cat(targets)).sum()
-            record["accuracy"] = correct.item() / n
+            sums["accuracy"] = (torch.cat(preds) == torch.cat(targets)).sum()
         if val is not None:
-            record.update({f"val_{k}": v for k, v in evaluate(model, *val, loss_fn=loss_fn, device=device).items()})
+            val_loss, val_correct = _evaluation_sums(model, X_val, y_val, 1024, loss_fn)
+            sums["val_loss"] = val_loss
+            if val_correct is not None:
+                sums["val_accuracy"] = val_correct
+        record = _read_means(sums, {k: len(X_val) if k.startswith("val_") else n for k in sums})
+        record["lr"] = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
         record["seconds"] = time.perf_counter() - start_time

@@ -1,4 +1,6 @@
 """Unit tests for dlcourse.checks: the visible self-checks."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -192,3 +194,35 @@ def test_passed_prints_a_line(capsys):
     checks.passed("exercise 1")
     out = capsys.readouterr().out
     assert "✔" in out and "exercise 1" in out
+
+
+# --------------------------------------------------------------------------- promise
+
+
+def test_promise_kept_prints_and_records(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "promises.jsonl"
+    monkeypatch.setenv(checks.PROMISES_ENV, str(log))
+    checks.promise("test accuracy", np.float32(0.971), at_least=0.95)
+    checks.promise("loss", torch.tensor(0.2), at_most=0.25)
+    assert "✔ test accuracy: 0.971 (promised >= 0.95)" in capsys.readouterr().out
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["what"], r["kept"], r["at_least"], r["at_most"]) for r in records] == \
+        [("test accuracy", True, 0.95, None), ("loss", True, None, 0.25)]
+    assert records[0]["value"] == pytest.approx(0.971)
+
+
+def test_promise_broken_raises_and_is_recorded_first(tmp_path, monkeypatch):
+    log = tmp_path / "promises.jsonl"
+    monkeypatch.setenv(checks.PROMISES_ENV, str(log))
+    with pytest.raises(CheckFailed, match=r"test accuracy is 0.9: the notebook promises >= 0.95"):
+        checks.promise("test accuracy", 0.9, at_least=0.95)
+    with pytest.raises(CheckFailed, match=r"promises >= 0 and <= 1"):
+        checks.promise("share", 1.5, at_least=0, at_most=1)
+    assert [json.loads(line)["kept"] for line in log.read_text().splitlines()] == [False, False]
+
+
+def test_promise_without_the_variable_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(checks.PROMISES_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    checks.promise("x", 1.0, at_least=0.5)
+    assert list(tmp_path.iterdir()) == []

@@ -96,12 +96,4 @@ def test_helpers():
     assert torch.equal(epoch_order(50, g1, "cpu"), epoch_order(50, g2, "cpu"))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_fit_on_cuda_keeps_data_on_the_device_with_amp():
-    split = data.digits()
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
-    history = fit(model, split.X_train, split.y_train, epochs=10, lr=3e-3, device="cuda",
-                  val=(split.X_test, split.y_test), progress=False)
-    assert next(model.parameters()).device.type == "cuda"
-    assert history["val_accuracy"][-1] > 0.9
+# On a GPU: tests/test_gpu.py, run by `make gpu-check`.
