@@ -11,7 +11,8 @@ Prints, in one run:
    device, read once per epoch); only the way batches are made differs. On CUDA, `fit`
    keeps the data on the GPU; the DataLoader copies each batch from pinned host memory.
    A third row gives `fit` with its own default optimizer (optimizer=None), as notebooks
-   call it;
+   call it. On CUDA a further table gives how busy each loop keeps the GPU
+   (the share of the wall time covered by kernels and copies in a profiled run);
 2. torch threads 1 against 2 for the MNIST-1D MLP with `fit`;
 3. the course time table: every `solutions/*/*.ipynb` run top to bottom with nbclient
    (kernel python3, cwd = its folder), fast mode (DLCOURSE_FAST=1) and, with --full, full

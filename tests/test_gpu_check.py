@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -102,3 +103,80 @@ def test_an_unknown_notebook_folder_is_refused():
 ])
 def test_busy_fraction_is_the_union_of_device_intervals(spans, wall, expected):
     assert busy_fraction(spans, wall) == pytest.approx(expected)
+
+
+# --------------------------------------------------------------------------- GPU branches, mocked
+# Where no GPU is at hand, these prove what the GPU branches do with what CUDA reports: the
+# device chosen, the report's header, and which profiler events count as GPU work.
+
+def fake_hardware(monkeypatch, cuda: bool, mps: bool):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(gpu_check, "available", lambda kind: {"cuda": cuda, "mps": mps, "cpu": True}[kind])
+
+
+@pytest.mark.parametrize("cuda, mps, wanted, expected", [
+    (True, True, "auto", "cuda"), (False, True, "auto", "mps"), (False, False, "auto", None),
+    (True, False, "mps", None), (False, False, "cpu", "cpu")])
+def test_device_preference(monkeypatch, cuda, mps, wanted, expected):
+    fake_hardware(monkeypatch, cuda, mps)
+    device = gpu_check.pick_device(wanted)
+    assert (device.type if device else None) == expected
+
+
+def test_cuda_report_header(monkeypatch):
+    props = SimpleNamespace(name="NVIDIA H100 80GB HBM3", major=9, minor=0, multi_processor_count=132,
+                            total_memory=81559 * 2**20)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda _d: props)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+    monkeypatch.setattr(gpu_check, "_nvidia_smi", lambda _q: "580.159.04")
+    info = gpu_check.device_info(torch.device("cuda"))
+    assert info["memory_gib"] == 79.6 and info["capability"] == "9.0" and info["bf16"]
+    text = gpu_check.describe(info)
+    assert text.startswith("NVIDIA H100 80GB HBM3 (compute capability 9.0, 132 SMs, 79.6 GiB, bf16 yes)")
+    assert "driver 580.159.04" in text and "CUDA 13.0" in text
+
+
+def test_gpu_busy_counts_only_device_events(monkeypatch, capsys):
+    """Kernels and copies (CUDA events) count, host-side operator events do not: a run of
+    10 ms wall time with 4 ms of (partly overlapping) GPU work is 40 % busy."""
+    from torch.autograd import DeviceType
+
+    from bench import train as bench_train
+
+    def event(device_type, start, end):
+        return SimpleNamespace(device_type=device_type, time_range=SimpleNamespace(start=start, end=end))
+
+    class FakeProfile:
+        def __init__(self, activities):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def events(self):
+            return [event(DeviceType.CPU, 0, 10_000), event(DeviceType.CUDA, 1_000, 3_000),
+                    event(DeviceType.CUDA, 2_000, 4_000), event(DeviceType.CUDA, 7_000, 8_000)]
+
+    monkeypatch.setattr("torch.profiler.profile", FakeProfile)
+    monkeypatch.setattr(bench_train, "timed", lambda fn: (0.010, 0.010, fn()))
+    monkeypatch.setattr(bench_train, "contenders", lambda w, d, amp: {"DataLoader loop": lambda: 0.9,
+                                                                       "fit (same optimizer)": lambda: 0.9})
+    rows = bench_train.gpu_utilisation(SimpleNamespace(), torch.device("cuda"))
+    assert len(rows) == 2 * 2 * 2  # two workloads, autocast off and on, two loops
+    assert all(r["gpu_busy"] == pytest.approx(0.4) for r in rows)
+    assert "40.0%" in capsys.readouterr().out
+
+
+def test_the_whole_check_stops_at_its_time_limit(tmp_path):
+    (tmp_path / "solutions" / "01-slow").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(600)")])
+    nbformat.write(nb, tmp_path / "solutions" / "01-slow" / "nb.ipynb")
+    proc = run("--device", "cpu", "--skip", "tests,bench", "--solutions", str(tmp_path / "solutions"),
+               "--time-limit", "12", "--out", str(tmp_path / "out"), timeout=120)
+    assert proc.returncode == 1
+    [nb] = json.loads((tmp_path / "out" / "gpu-check.json").read_text())["steps"][0]["figures"]["notebooks"]
+    assert "time limit" in nb["error"] and nb["seconds"] < 30
