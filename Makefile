@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab instructor workspace test e2e release grade bench bench-grading gpu-check clean
+.PHONY: system-test system-e2e system-grade setup lab instructor workspace test e2e release grade bench bench-grading gpu-check clean
 
 setup: $(STAMP)
 
@@ -40,18 +40,26 @@ lab: workspace
 instructor: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" jupyter lab $(ROOT_FLAG) $(ARGS)
 
-test: setup
+# Debian packages a target needs (.ci/apt-packages): installed when that needs no password,
+# otherwise one message, before anything else runs.
+system-test system-e2e:
+	@bash .ci/system-packages $(@:system-%=%)
+system-grade:
+	@bash .ci/system-packages --soft grade
+
+test: system-test setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # The real-browser tests (tests/e2e, left out of `make test`): Debian's chromium, no downloads.
 # Screenshots and logs land in artifacts/e2e/.
-e2e: setup
+e2e: system-e2e setup
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 release: setup
 	$(BIN)/python -m autograder.release
 
-grade: setup
+grade: system-grade setup
 	$(BIN)/python -m autograder.grade $(ARGS)
 
 # Training speed (dlcourse's fit against a DataLoader loop, threads 1 vs 2) and the course

@@ -38,7 +38,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,7 +149,7 @@ def run_dataloader(w: Workload, device: torch.device, amp: bool) -> float:
             opt.step()
             total += loss.detach() * len(xb)
             correct += (out.detach().argmax(1) == yb).sum()
-        loss_epoch, acc_epoch = total.item() / n, correct.item() / n  # one read per epoch, like fit
+        _, acc_epoch = (torch.stack([total, correct.float()]) / n).tolist()  # one read per epoch, like fit
     sync(device)
     return acc_epoch
 
@@ -279,8 +279,8 @@ def gpu_utilisation(args, device: torch.device) -> list[dict]:
     from torch.profiler import ProfilerActivity, profile
 
     rows = []
-    print(f"\n== GPU busy: share of the wall time the GPU executes kernels or copies "
-          f"(profiler); the rest it waits on the host")
+    print("\n== GPU busy: share of the wall time the GPU executes kernels or copies "
+          "(profiler); the rest it waits on the host")
     print(f"    {'':44s} {'samples/s':>10s} {'GPU busy':>9s} {'waits':>7s}")
     for w in [mnist1d_mlp(), digits_cnn()]:
         for amp in (False, True):

@@ -1,7 +1,7 @@
 """Plots shared by the notebooks: decision boundaries and training curves."""
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

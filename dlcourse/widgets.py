@@ -7,7 +7,7 @@ redraws with those values and returns the figure, whose artists can be inspected
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as W
 from IPython.display import display

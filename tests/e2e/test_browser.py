@@ -100,9 +100,9 @@ def wait_until_serving(proc: subprocess.Popen, base: str, log: Path) -> None:
         try:
             urllib.request.urlopen(url(base, "/api/status"), timeout=30).close()
             return
-        except (urllib.error.URLError, OSError):
+        except (urllib.error.URLError, OSError) as e:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab not up after {SERVER_START_S}s:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"JupyterLab not up after {SERVER_START_S}s:\n{log.read_text()[-3000:]}") from e
             time.sleep(0.5)  # the port is not open yet: there is no page to wait on
 
 
