@@ -6,6 +6,8 @@
 #   make grade   autograde autograder/submitted/, write feedback and grades.csv
 #   make bench   training-loop benchmark and the course time table
 #   make gpu-check  everything the course promises on a GPU (one line and exit 0 without one)
+#   make student-dist  the student distribution in dist/ (notebooks, wheel, README; no solutions)
+#   make site    the course website in dist/site/html (built offline)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -18,7 +20,8 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab instructor workspace test e2e release grade bench bench-grading gpu-check clean
+.PHONY: setup lab instructor workspace test e2e release grade bench bench-grading gpu-check \
+  student-dist site publish-test clean
 
 setup: $(STAMP)
 
@@ -71,6 +74,12 @@ GPU_PYTHON ?=
 gpu-check: $(if $(GPU_PYTHON),,setup)
 	$(or $(GPU_PYTHON),$(BIN)/python) -m bench.gpu_check $(ARGS)
 
+# What students get (publish/student_dist.py): dist/student/ (course/ notebooks, the dlcourse
+# wheel with its datasets, a student README and Makefile) and dist/dlcourse-student.tar.gz;
+# it fails if any solution, hidden-test or oracle line got in.
+student-dist: setup
+	$(BIN)/python -m publish.student_dist
+
 clean:
-	rm -rf $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \
+	rm -rf dist $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \
 	  autograder/grades.csv autograder/report.csv artifacts
