@@ -21,7 +21,7 @@ WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup lab instructor workspace test e2e release grade bench bench-grading gpu-check \
-  student-dist site publish-test clean
+  student-dist site clean
 
 setup: $(STAMP)
 
@@ -79,6 +79,11 @@ gpu-check: $(if $(GPU_PYTHON),,setup)
 # it fails if any solution, hidden-test or oracle line got in.
 student-dist: setup
 	$(BIN)/python -m publish.student_dist
+
+# The course website (publish/site.py): dist/site/html/, built offline with Sphinx and myst-nb;
+# the notebooks' fast-mode outputs are cached in dist/site/cache/ (a cold build runs all eight).
+site: setup
+	$(BIN)/python -m publish.site $(ARGS)
 
 clean:
 	rm -rf dist $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \

@@ -10,12 +10,15 @@ as ``rng = np.random.default_rng(seed)``; dlcourse itself must hold no solution,
 
 :func:`scan` reads every file of a folder, looks inside wheels, zips and tarballs, reads
 notebooks cell by cell (their JSON escapes quotes), and reports each secret line it
-meets, and any leftover nbgrader marker.
+meets, and any leftover nbgrader marker. HTML pages are read as text without their tags
+(a highlighted code line is a line again).
 """
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -108,6 +111,8 @@ def texts_of(name: str, data: bytes) -> list[tuple[str, str]]:
             return [pair for m in t.getmembers() if m.isfile()
                     for pair in texts_of(f"{name}!{m.name}", t.extractfile(m).read())]
     text = data.decode("utf-8", errors="replace")
+    if name.endswith((".html", ".htm")):
+        return [(name, html.unescape(re.sub(r"<[^>]*>", "", text)))]
     if name.endswith(".ipynb"):
         try:
             return [(name, "\n".join(notebook_texts(text)))]

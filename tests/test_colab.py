@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from dlcourse.kernel import use_sliced_polls
 from publish.colab import BADGE_ID, INSTALL_ID, install_cell
 from publish.settings import NOTEBOOKS_DIR, publication
 
@@ -48,7 +49,9 @@ def test_notebook_opens_with_one_colab_link_to_itself_then_the_install_cell(path
 def run_cells(*sources: str) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True)
+    client.km = use_sliced_polls(client.create_kernel_manager())
+    client.execute()
     return nb
 
 

@@ -37,11 +37,35 @@ import json, os, sys, torch, dlcourse, dlcourse.data
 print("REPORT " + json.dumps({"executable": sys.executable, "dlcourse": dlcourse.__file__,
     "data_dir": str(dlcourse.data.data_dir()), "torch": torch.__version__, "sys_path": sys.path,
     "cwd": os.getcwd()}))"""
+# Runs the notebook with nbclient in the fresh environment. Its kernel client polls in
+# one-second slices, like dlcourse.kernel's (which cannot be imported before the install).
 RUNNER = """\
-import sys, nbformat
+import queue, sys, time, nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from nbclient import NotebookClient
+from traitlets import Type
+
+class Sliced(AsyncZMQSocketChannel):
+    async def get_msg(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = 1.0 if deadline is None else deadline - time.monotonic()
+            try:
+                return await super().get_msg(timeout=max(0.0, min(1.0, left)))
+            except queue.Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+class Client(AsyncKernelClient):
+    shell_channel_class = Type(Sliced)
+    iopub_channel_class = Type(Sliced)
+
 nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+client = NotebookClient(nb, timeout=300, kernel_name="python3")
+client.km = client.create_kernel_manager()
+client.km.client_factory = Client
+client.execute()
 nbformat.write(nb, sys.argv[1])
 """
 
