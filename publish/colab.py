@@ -47,7 +47,8 @@ def install_cell(publication: Publication) -> nbformat.NotebookNode:
     return cell
 
 
-def add_colab_cells(nb: nbformat.NotebookNode, publication: Publication, notebook: str) -> nbformat.NotebookNode:
+def add_colab_cells(nb: nbformat.NotebookNode, publication: Publication,
+                    notebook: str) -> nbformat.NotebookNode:
     """Put (or refresh) the badge and install cells at the top of ``nb``; returns ``nb``."""
     nb.cells = [c for c in nb.cells if c.get("id") not in (BADGE_ID, INSTALL_ID)]
     nb.cells[:0] = [badge_cell(publication, notebook), install_cell(publication)]

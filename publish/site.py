@@ -51,12 +51,13 @@ def grading_role(cell) -> str | None:
 
 def solved_copy(student: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student notebook with each answer cell holding the reference (markers removed)."""
-    reference = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells if grading_role(c) == "answer"}
+    reference = {c.metadata["nbgrader"]["grade_id"]: c.source
+                 for c in solution.cells if grading_role(c) == "answer"}
     nb = nbformat.from_dict(json.loads(json.dumps(student)))
     for cell in nb.cells:
         if grading_role(cell) == "answer":
-            cell.source = "\n".join(line for line in reference[cell.metadata["nbgrader"]["grade_id"]].splitlines()
-                                    if line.strip() not in SOLUTION_MARKERS)
+            lines = reference[cell.metadata["nbgrader"]["grade_id"]].splitlines()
+            cell.source = "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
     return nb
 
 

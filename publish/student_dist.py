@@ -135,7 +135,8 @@ def write_tarball(folder: Path, tarball: Path) -> Path:
 
     with tarfile.open(tarball, "w:gz") as tar:
         for path in sorted(folder.rglob("*")):
-            tar.add(path, arcname=f"dlcourse-student/{path.relative_to(folder)}", recursive=False, filter=clean)
+            tar.add(path, arcname=f"dlcourse-student/{path.relative_to(folder)}", recursive=False,
+                    filter=clean)
     return tarball
 
 

@@ -65,7 +65,7 @@ def test_install_cell_does_nothing_where_dlcourse_is_importable_and_runs_pip_whe
                    # Colab's case: dlcourse not importable; the pip process is blocked and recorded
                    "BLOCK = True\nsys.modules['dlcourse'] = None", source, "print(json.dumps(STARTED))")
     assert not nb.cells[1].outputs, output_text(nb.cells[1])
-    assert json.loads(output_text(nb.cells[2])) == [], "the install cell started a process though dlcourse is there"
+    assert json.loads(output_text(nb.cells[2])) == [], "the install cell started a process beside dlcourse"
     assert "blocked by the test" in output_text(nb.cells[4])
     started = json.loads(output_text(nb.cells[5]))
     assert len(started) == 1

@@ -86,7 +86,8 @@ def remote_assets(site: Path) -> list[str]:
     """Every asset of the site's HTML and CSS files with an http(s) or protocol-relative address."""
     remote = []
     for page in sorted(site.rglob("*.html")):
-        remote += [f"{page.relative_to(site)}: <{tag}> {a}" for tag, a in refs_of(page).assets if REMOTE.match(a)]
+        remote += [f"{page.relative_to(site)}: <{tag}> {a}"
+                   for tag, a in refs_of(page).assets if REMOTE.match(a)]
     for css in sorted(site.rglob("*.css")):
         for m in CSS_URL.findall(css.read_text(errors="replace")):
             if REMOTE.match(m[0] or m[1]):
@@ -132,8 +133,9 @@ def test_checks_catch_remote_assets_and_broken_links(tmp_path):
         '<body><img srcset="local.png 1x, https://example.org/b.png 2x"><a href="missing.html#x">x</a>'
         '<a href="https://example.org/">fine: a link, not an asset</a><a href="#top">top</a></body></html>')
     remote = remote_assets(tmp_path)
-    for address in ("https://cdn.example.org/mathjax.js", "//fonts.example.org/x.css", "http://example.org/a.png",
-                    "https://example.org/b.png", "https://fonts.example.org/css", "https://cdn.example.org/f.woff2"):
+    for address in ("https://cdn.example.org/mathjax.js", "//fonts.example.org/x.css",
+                    "http://example.org/a.png", "https://example.org/b.png",
+                    "https://fonts.example.org/css", "https://cdn.example.org/f.woff2"):
         assert any(address in line for line in remote), (address, remote)
     assert len(remote) == 6, remote
     assert sorted(broken_links(tmp_path)) == ["index.html -> local.png", "index.html -> missing.html#x"]

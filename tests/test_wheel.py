@@ -82,7 +82,8 @@ def preinstalled_packages(folder: Path) -> Path:
 
 def fresh_venv(path: Path, preinstalled: Path) -> tuple[Path, Path]:
     """A new virtual environment that sees ``preinstalled`` (pip included); (python, site-packages)."""
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(path)], check=True, capture_output=True)
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(path)],
+                   check=True, capture_output=True)
     python = path / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                check=True, capture_output=True, text=True).stdout.strip())
