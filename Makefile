@@ -6,6 +6,8 @@
 #   make grade   autograde autograder/submitted/, write feedback and grades.csv
 #   make bench   training-loop benchmark and the course time table
 #   make gpu-check  everything the course promises on a GPU (one line and exit 0 without one)
+#   make student-dist  the student distribution in dist/ (notebooks, wheel, README; no solutions)
+#   make site    the course website in dist/site/html (built offline)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -18,7 +20,8 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: system-test system-e2e system-grade setup lab instructor workspace test e2e release grade bench bench-grading gpu-check clean
+.PHONY: system-test system-e2e system-grade setup lab instructor workspace test e2e release grade \
+  bench bench-grading gpu-check student-dist site clean
 
 setup: $(STAMP)
 
@@ -26,7 +29,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
 	  { echo "The course needs Python 3.11 (found $$($(PYTHON) --version 2>&1)); run: make PYTHON=/path/to/python3.11 ..."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[pinned,test,site]'
 	@touch $@
 
 workspace: setup
@@ -79,6 +82,17 @@ GPU_PYTHON ?=
 gpu-check: $(if $(GPU_PYTHON),,setup)
 	$(or $(GPU_PYTHON),$(BIN)/python) -m bench.gpu_check $(ARGS)
 
+# What students get (publish/student_dist.py): dist/student/ (course/ notebooks, the dlcourse
+# wheel with its datasets, a student README and Makefile) and dist/dlcourse-student.tar.gz;
+# it fails if any solution, hidden-test or oracle line got in.
+student-dist: setup
+	$(BIN)/python -m publish.student_dist
+
+# The course website (publish/site.py): dist/site/html/, built offline with Sphinx and myst-nb;
+# the notebooks' fast-mode outputs are cached in dist/site/cache/ (a cold build runs all eight).
+site: setup
+	$(BIN)/python -m publish.site $(ARGS)
+
 clean:
-	rm -rf $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \
+	rm -rf dist $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \
 	  autograder/grades.csv autograder/report.csv artifacts

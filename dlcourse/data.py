@@ -1,7 +1,9 @@
 """Offline datasets: the shipped 8x8 digits and small generated 2-D sets.
 
-Nothing is downloaded: the digits live in the repository's ``data/`` folder (or the
-folder named by ``DLCOURSE_DATA``) and are verified against ``data/SHA256SUMS``.
+Nothing is downloaded: the digits ship with the package and are verified against their
+``SHA256SUMS``. An installed wheel carries them in ``dlcourse/datasets/`` (pyproject.toml maps
+the repository's ``data/`` folder there); a checkout or an editable install reads ``data/``
+itself; ``DLCOURSE_DATA`` names another folder.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import NamedTuple
 import numpy as np
 
 DATA_ENV = "DLCOURSE_DATA"
+PACKAGED_DATA = Path(__file__).resolve().parent / "datasets"  # in a wheel
+CHECKOUT_DATA = Path(__file__).resolve().parent.parent / "data"  # in the repository
 
 GATES = {
     "AND": (0, 0, 0, 1),
@@ -36,15 +40,25 @@ class Split(NamedTuple):
 
 
 def data_dir() -> Path:
-    """The folder holding the shipped datasets (``DLCOURSE_DATA`` overrides it)."""
+    """The folder holding the shipped datasets: ``DLCOURSE_DATA`` if set, else the wheel's
+    ``dlcourse/datasets/`` when installed from one, else the checkout's ``data/``."""
     override = os.environ.get(DATA_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+    if override:
+        return Path(override)
+    return PACKAGED_DATA if PACKAGED_DATA.is_dir() else CHECKOUT_DATA
+
+
+def _restore_hint(name: str) -> str:
+    """How to get a missing or damaged data file back, for a checkout or an installed wheel."""
+    if data_dir() == PACKAGED_DATA:
+        return f"Reinstall the course package (`pip install --force-reinstall dlcourse`) to restore {name}."
+    return f"Restore it with `git checkout -- data/{name}` from the course repository."
 
 
 def _expected_sha256(folder: Path, name: str) -> str:
     sums = folder / "SHA256SUMS"
     if not sums.is_file():
-        raise DataError(f"{sums} is missing: restore it with `git checkout -- data/SHA256SUMS`.")
+        raise DataError(f"{sums} is missing. {_restore_hint('SHA256SUMS')}")
     for line in sums.read_text().splitlines():
         digest, _, filename = line.strip().partition("  ")
         if filename == name:
@@ -56,8 +70,7 @@ def verified_path(name: str) -> Path:
     """Path of a shipped data file after checking it against ``SHA256SUMS``."""
     folder = data_dir()
     path = folder / name
-    how = (f"Restore it with `git checkout -- data/{name}` from the course repository "
-           f"(or point {DATA_ENV} at a folder that holds it).")
+    how = f"{_restore_hint(name)} (Or point {DATA_ENV} at a folder that holds it.)"
     if not path.is_file():
         raise DataError(f"Dataset file {path} is missing. {how}")
     actual = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -31,9 +31,13 @@ def conda_pins(path):
     return pins
 
 
+PINNED_EXTRAS = ("pinned", "test", "site")  # what `make setup` installs, all exact pins
+
+
 def test_environment_yml_pins_match_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip = pep508_pins(project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    pip = pep508_pins([spec for name in PINNED_EXTRAS for spec in extras[name]])
     conda = conda_pins(ROOT / "environment.yml")
     assert pip, "no pins found in pyproject.toml"
     assert conda == pip, (f"environment.yml and pyproject.toml disagree: only in pyproject "
@@ -45,7 +49,22 @@ def test_environment_yml_pins_match_pyproject():
 
 def test_torch_is_pinned_to_2_13():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert "torch==2.13.*" in project["dependencies"]
+    assert "torch==2.13.*" in project["optional-dependencies"]["pinned"]
+
+
+def test_install_requirements_are_lower_bounds_covered_by_pins():
+    """The wheel's own requirements never pin (so Colab keeps its torch), and each has a
+    pin in the `pinned` extra that satisfies it (so `make setup` stays reproducible)."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = pep508_pins(project["optional-dependencies"]["pinned"])
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        assert all(s.operator == ">=" for s in req.specifier), f"{spec}: use a lower bound, not a pin"
+        assert req.name.lower() in pins, f"{spec} has no pin in the pinned extra"
+        pinned = pins[req.name.lower()].replace(".*", ".0")
+        assert req.specifier.contains(pinned, prereleases=True), f"{spec} excludes its own pin {pinned}"
 
 
 def tracked_notebooks():

@@ -32,6 +32,7 @@ import nbformat
 import pytest
 
 from autograder.nbgrader_cli import assignments
+from publish.colab import INSTALL_ID
 from submissions import answer_cells, blank, points, read, solved, strip_markers, submit, with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,7 +302,8 @@ def test_student_runs_the_notebook_up_to_exercise_1(student_lab, page, artifacts
     cells = open_notebook(page, student_lab, NOTEBOOK)
     exercise_1 = heading_index(course_cells(), "### Exercise 1")
     run_all_above(page, cells, exercise_1)
-    code = [i for i, c in enumerate(course_cells()[:exercise_1]) if c.cell_type == "code"]
+    # the notebook's own code cells (the Colab install cell above them prints nothing here)
+    code = [i for i, c in enumerate(course_cells()[:exercise_1]) if c.cell_type == "code" and c.get("id") != INSTALL_ID]
     expect(cells.nth(code[0]).locator(".jp-OutputArea-output")).to_contain_text("fast mode: True")
     expect(cells.nth(code[-1]).locator(".jp-OutputArea-output img")).to_be_visible()  # the step function
     assert_no_errors(page)
