@@ -29,6 +29,7 @@ FORMAT = 1
 MAX_NODES = 300
 MAX_PARAMETERS = 100_000  # the course's digit models have 19k to 40k; storing the digits would take 115k
 MAX_INTEGER = 16  # kernel sizes, strides, paddings: a huge padding would only exhaust the grader's memory
+MAX_ACTIVATION = 50_000  # values per input after a layer: the digit models need about 1,000
 
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 _ACTIVATION_MODULES = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
@@ -253,6 +254,20 @@ def _apply(node: dict, args: list[torch.Tensor]) -> torch.Tensor:
     raise ExportError(f"unknown operation {op!r}")
 
 
+def _check_conv_output(node: dict, x: torch.Tensor) -> None:
+    """Refuse a convolution whose output would be larger than MAX_ACTIVATION values per input."""
+    weight = np.shape(node.get("weight"))
+    if x.ndim != 4 or len(weight) != 4:
+        raise ExportError("conv2d: the input should be (n, C, H, W) and the weight (C_out, C_in, kH, kW)")
+    stride, padding, dilation = (_ints(node, key, low) for key, low in (("stride", 1), ("padding", 0),
+                                                                      ("dilation", 1)))
+    sizes = [(n + 2 * p - d * (k - 1) - 1) // s + 1
+             for n, k, s, p, d in zip(x.shape[2:], weight[2:], stride, padding, dilation)]
+    if weight[0] * max(sizes[0], 0) * max(sizes[1], 0) > MAX_ACTIVATION:
+        raise ExportError(f"conv2d: an output of {weight[0]} x {sizes[0]} x {sizes[1]} values per input is "
+                          f"larger than the {MAX_ACTIVATION} allowed")
+
+
 def _arity(op: str) -> int:
     return 2 if op == "add" else 1
 
@@ -279,8 +294,11 @@ def run_exported(exported, X, max_parameters: int = MAX_PARAMETERS) -> np.ndarra
             if (not isinstance(inputs, list) or len(inputs) != _arity(node["op"])
                     or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < k for i in inputs)):
                 raise ExportError(f"node {k} ({node['op']}): inputs must name earlier nodes")
+            args = [values[i] for i in inputs]
+            if node["op"] == "conv2d":
+                _check_conv_output(node, args[0])
             try:
-                values.append(_apply(node, [values[i] for i in inputs]))
+                values.append(_apply(node, args))
             except ExportError:
                 raise
             except (RuntimeError, ValueError, TypeError) as e:

@@ -129,6 +129,11 @@ def test_run_exported_rejects_non_finite_weights_huge_padding_and_too_many_param
                           "stride": [1, 1], "padding": [10**6, 10**6], "dilation": [1, 1]}]}
     with pytest.raises(ExportError, match="padding"):
         run_exported(conv, np.zeros((1, 1, 8, 8)))
+    grow = {"op": "conv2d", "weight": np.ones((1, 1, 1, 1)), "bias": np.zeros(1), "stride": [1, 1],
+            "padding": [16, 16], "dilation": [1, 1]}
+    chain = {"format": 1, "output": 20, "nodes": [{"op": "input"}] + [{**grow, "inputs": [k]} for k in range(20)]}
+    with pytest.raises(ExportError, match="larger than"):  # each layer pads: the maps would grow without end
+        run_exported(chain, np.zeros((1, 1, 8, 8)))
     with pytest.raises(ExportError, match="parameters"):
         run_exported(exported_mlp(np.ones((MAX_PARAMETERS // 64 + 1, 64))), np.zeros((2, 64)))
 
