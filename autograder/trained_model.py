@@ -13,8 +13,8 @@ carry, and it would find none of the fresh images anyway.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -26,11 +26,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from roundtrip import read_report
+from submissions import answer_cells, blank, points, submit, with_answer
 
 from autograder.grade import Options, grade_all
 from autograder.nbgrader_cli import assignments
-from roundtrip import read_report
-from submissions import answer_cells, blank, points, submit, with_answer
 
 HERE = Path(__file__).resolve().parent
 ANSWERS_DIR = HERE / "student_answers"

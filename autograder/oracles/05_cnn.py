@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.oracle import Case, Exercise, as_array, mismatch
+from autograder.oracle import Case, Exercise, mismatch
 from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 from dlcourse.data import digits
 
