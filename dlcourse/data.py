@@ -107,6 +107,21 @@ def digits(classes=None, test_fraction: float = 0.25, seed: int = 0) -> Split:
     return Split(X[~test], y[~test], X[test], y[test])
 
 
+def perturbed_digits(X, seed: int, noise: float = 0.03, contrast: tuple = (0.9, 1.1)) -> np.ndarray:
+    """New images made from the flat digits ``X`` (n, 64): each one's contrast scaled and noise added.
+
+    Every pixel is multiplied by a per-image factor drawn from ``contrast``, gets Gaussian
+    noise of standard deviation ``noise`` and is clipped to [0, 1]. The grader draws such
+    images from the test digits with a seed of its own for every grading run, so the images
+    a trained model is graded on never existed before; a lookup of the shipped images finds
+    none of them.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    factor = rng.uniform(*contrast, size=(len(X), 1))
+    return np.clip(X * factor + rng.normal(scale=noise, size=X.shape), 0.0, 1.0).astype(np.float32)
+
+
 def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Truth table of a two-input gate (AND, OR, NAND, NOR, XOR) or of NOT.
 

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 from dlcourse.data import digits, logic_gate
 
 
@@ -231,30 +232,19 @@ def check_grid(case, got):
     return None
 
 
-# -- 7. trained digit classifier -------------------------------------------------------
+# -- 7. trained digit classifier: its exported network on fresh digits ---------------
 
-MIN_ACCURACY = 0.95  # the notebook promises 0.96; a margin keeps grading from being flaky
-
-
-def digits_cases(rng):
-    split = digits()
-    order = rng.permutation(len(split.y_test))
-    return [Case((split.X_test[order],), note=f"the {len(order)} test images, shuffled")]
+MIN_ACCURACY = 0.94  # the exercise, the self-check and the promise state this number; fast mode reaches ~96-97%
 
 
-def check_digits(case, got):
-    (X,) = case.args
-    split = digits()
-    # Recover the labels of the shuffled images: every test image is matched to its row.
-    index = {row.tobytes(): label for row, label in zip(split.X_test, split.y_test)}
-    y = np.array([index[row.tobytes()] for row in X])
-    pred = as_array(got, "predict_digits")
-    if pred.shape != y.shape:
-        return f"predict_digits should return one label per image, shape {y.shape}, got shape {pred.shape}"
-    acc = float(np.mean(pred == y))
-    if acc < MIN_ACCURACY:
-        return f"test accuracy {100 * acc:.2f}% is below the required {100 * MIN_ACCURACY:.0f}%"
-    return None
+def standardise(X):
+    """The notebook's `standardise`: the training images' mean and (unbiased) std + 0.1, per pixel."""
+    X_train = digits().X_train.astype(np.float64)
+    return (np.asarray(X, dtype=np.float64) - X_train.mean(axis=0)) / (X_train.std(axis=0, ddof=1) + 0.1)
+
+
+def check_digits(case, exported):
+    return check_exported_classifier(case, exported, MIN_ACCURACY, standardise)
 
 
 EXERCISES = [
@@ -264,5 +254,5 @@ EXERCISES = [
     Exercise("test_relu_interpolant", check_interp, interp_cases),
     Exercise("test_make_mlp", check_mlp, mlp_cases),
     Exercise("test_grid_search", check_grid, grid_cases),
-    Exercise("test_predict_digits", check_digits, digits_cases),
+    Exercise("test_predict_digits", check_digits, fresh_digits_cases),
 ]

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
-from dlcourse.data import digits
+from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 
 # -- 1. per-layer gradient norms (reference: torch.autograd) ---------------------------
 
@@ -289,33 +289,17 @@ def check_block(case, got):
     return mismatch(g, expected, atol=1e-8, rtol=1e-6, name="block output")
 
 
-# -- 6. a trained ResNet on the digits -------------------------------------------------
+# -- 6. a trained ResNet on the digits: its exported network on fresh digits ---------
 
-ACCURACY_THRESHOLD = 0.95  # fast mode reaches about 0.98
-
-
-def digits_test():
-    split = digits()
-    return split.X_test.reshape(-1, 1, 8, 8), split.y_test
+ACCURACY_THRESHOLD = 0.92  # the exercise, the self-check and the promise state this number; fast mode reaches ~95-98%
 
 
-def digits_cases(rng):
-    X_test, _ = digits_test()
-    return [Case((X_test,), note=f"the {len(X_test)} test digits of data.digits(), shape (n, 1, 8, 8)")]
+def as_images(X):
+    return np.asarray(X, dtype=np.float64).reshape(-1, 1, 8, 8)
 
 
-def check_digits(case, got):
-    _, y_test = digits_test()
-    pred = as_array(got, "predict_digits(X_test)")
-    if pred.shape != y_test.shape:
-        extra = " (return labels, e.g. logits.argmax(1), not scores)" if pred.ndim == 2 else ""
-        return f"predict_digits: expected shape {y_test.shape}{extra}, got {pred.shape}"
-    if not np.all(np.isin(pred, np.arange(10))):
-        return "predict_digits should return integer labels between 0 and 9"
-    accuracy = float(np.mean(pred == y_test))
-    if accuracy < ACCURACY_THRESHOLD:
-        return f"test accuracy {accuracy:.3f}, below the required {ACCURACY_THRESHOLD}"
-    return None
+def check_digits(case, exported):
+    return check_exported_classifier(case, exported, ACCURACY_THRESHOLD, as_images)
 
 
 EXERCISES = [
@@ -324,5 +308,5 @@ EXERCISES = [
     Exercise("test_he_init", check_he, he_cases),
     Exercise("test_batchnorm_forward", check_batchnorm, batchnorm_cases),
     Exercise("test_residual_block_forward", check_block, block_cases),
-    Exercise("test_predict_digits", check_digits, digits_cases),
+    Exercise("test_predict_digits", check_digits, fresh_digits_cases),
 ]

@@ -1,0 +1,63 @@
+"""Grading a trained digit classifier on digits its kernel never held.
+
+The student's kernel exports the trained network as plain data
+(:func:`dlcourse.export.export_model`); the probe records it, and here, in the grading
+process, the network is rebuilt from those arrays (:func:`dlcourse.export.run_exported`:
+a fixed vocabulary of layers, no student code) and run on images drawn for this grading
+run only: the shipped test digits, each with its contrast scaled and noise added
+(:func:`dlcourse.data.perturbed_digits`) under a seed that never leaves this process.
+The labels are the test labels, which stay here too. So a submission earns the points
+only with a network that classifies images it has never seen: a lookup of the shipped
+images or labels (a dictionary, a nearest neighbour) is not a network the format can
+carry, and it would find none of the fresh images anyway.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dlcourse.data import digits, perturbed_digits
+from dlcourse.export import ExportError, exported_predictions
+
+from .oracle import Case
+
+
+@dataclass
+class FreshDigitsCase(Case):
+    """No inputs for the student's function; the seed of the fresh digits stays in the grading process."""
+
+    seed: int = 0
+
+
+def fresh_digits_cases(rng: np.random.Generator) -> list[Case]:
+    seed = int(rng.integers(0, 2**63 - 1))
+    note = "your exported network, run by the grader on the test digits with fresh noise (seed kept secret)"
+    return [FreshDigitsCase(note=note, seed=seed)]
+
+
+def fresh_test_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(images (n, 64) float32, labels (n,)): the test digits with this run's contrast and noise."""
+    split = digits()
+    return perturbed_digits(split.X_test, seed), split.y_test
+
+
+def check_exported_classifier(case: FreshDigitsCase, exported, threshold: float,
+                              prepare: Callable[[np.ndarray], np.ndarray]) -> str | None:
+    """None when the exported network reaches ``threshold`` on this run's fresh digits, else why not.
+
+    ``prepare`` turns flat images (n, 64) into the network's input (standardised, or (n, 1, 8, 8)).
+    """
+    X, y = fresh_test_digits(case.seed)
+    try:
+        pred = exported_predictions(exported, prepare(X))
+    except ExportError as e:
+        return f"your exported network could not be run: {e}"
+    if pred.shape != y.shape:
+        return f"your network gives {pred.shape[0]} predictions for {len(y)} images"
+    accuracy = float(np.mean(pred == y))
+    if accuracy < threshold:
+        return (f"accuracy {100 * accuracy:.1f}% on the grader's fresh digits, below the required "
+                f"{100 * threshold:.0f}%")
+    return None

@@ -1,0 +1,74 @@
+"""Student-style answers for 02-mlp, written from the exercise texts alone."""
+
+ANSWERS = {
+    "mlp_forward": '''
+def mlp_forward(X, weights):
+    out = X
+    n_layers = len(weights)
+    for k in range(n_layers):
+        W, b = weights[k]
+        out = out @ W.T + b
+        if k != n_layers - 1:
+            out = np.maximum(0, out)
+    return out
+''',
+    "xor_weights": '''
+XOR_WEIGHTS = [
+    (np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, -1.0])),
+    (np.array([[1.0, -2.0]]), np.array([0.0])),
+]
+''',
+    "collapse_affine": '''
+def collapse_affine(weights):
+    W_all, b_all = weights[0]
+    W_all = np.array(W_all, dtype=float)
+    b_all = np.array(b_all, dtype=float)
+    for W, b in weights[1:]:
+        b_all = W @ b_all + b
+        W_all = W @ W_all
+    return W_all, b_all
+''',
+    "relu_interpolant": '''
+def relu_interpolant(knots_x, knots_y, x_query):
+    K = len(knots_x) - 1
+    s = (knots_y[1:] - knots_y[:-1]) / (knots_x[1:] - knots_x[:-1])
+    a = np.zeros(K + 1)
+    a[0] = s[0]
+    for i in range(1, K):
+        a[i] = s[i] - s[i - 1]
+    a[K] = -s[K - 1]
+    relus = np.maximum(0, x_query[:, None] - knots_x[None, :])
+    return knots_y[0] + relus @ a
+''',
+    "make_mlp": '''
+def make_mlp(in_dim, hidden, out_dim, activation="relu"):
+    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
+    if activation not in acts:
+        raise ValueError(f"unknown activation {activation}")
+    layers = []
+    size = in_dim
+    for h in hidden:
+        layers.append(nn.Linear(size, h))
+        layers.append(acts[activation]())
+        size = h
+    layers.append(nn.Linear(size, out_dim))
+    return nn.Sequential(*layers)
+''',
+    "grid_search": '''
+def grid_search(widths, depths, evaluate):
+    scores = np.zeros((len(depths), len(widths)))
+    for i, d in enumerate(depths):
+        for j, w in enumerate(widths):
+            scores[i, j] = evaluate(w, d)
+    no_nan = np.where(np.isnan(scores), np.inf, scores)
+    i, j = np.unravel_index(np.argmin(no_nan), scores.shape)
+    return scores, (widths[j], depths[i])
+''',
+    "train_digits": '''
+def train_digits(X_train, y_train):
+    torch.manual_seed(1)
+    net = make_mlp(64, [100], 10, "relu")
+    train_classifier(net, X_train, y_train, epochs=dlcourse.pick(10, 6))
+    return net
+''',
+}
