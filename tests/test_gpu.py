@@ -6,8 +6,9 @@ when a test fails. Tests that measure something print it as a ``FIGURE name=valu
 which gpu-check copies into its JSON.
 
 The tolerances, and why:
-- float64: the CPU and the GPU run the same steps in a different order of additions,
-  so parameters agree to rounding, far below 1e-9;
+- float64: the CPU and the GPU run the same steps in a different order of additions, so
+  parameters differ only by rounding, amplified over the 63 SGD steps (1.1e-8 measured on an
+  H100): the bound is 1e-6, while another batch order moves them by more than 1e-3;
 - float32 without autocast: per-epoch losses agree to 1e-3 (relative) and validation
   accuracies to 1 point; Adam divides by the square root of small second moments, which
   magnifies float32 rounding in the parameters, so they are not compared;
@@ -35,7 +36,7 @@ ACCELERATORS = [pytest.param("cuda", marks=needs_cuda),
 
 
 def figure(name: str, value) -> None:
-    print(f"FIGURE {name}={json.dumps(value)}")
+    print(f"\nFIGURE {name}={json.dumps(value)}")  # on a line of its own, after pytest's dots
 
 
 def digits_mlp(seed: int = 0, dtype=torch.float32) -> torch.nn.Module:
@@ -53,14 +54,18 @@ def digits(dtype=torch.float32):
 def test_fit_on_cuda_equals_fit_on_the_cpu_in_float64():
     X, y, _, _ = digits(torch.float64)
     runs = {}
-    for device in ("cpu", "cuda"):
+    for device, seed in (("cpu", 5), ("cuda", 5), ("cpu", 6)):
         model = digits_mlp(1, torch.float64)
         fit(model, X, y, epochs=3, batch_size=64, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-            device=device, seed=5, progress=False)
-        runs[device] = [p.detach().cpu() for p in model.parameters()]
-    gap = max((a - b).abs().max().item() for a, b in zip(runs["cpu"], runs["cuda"]))
-    figure("float64_max_parameter_gap", gap)
-    assert gap < 1e-9
+            device=device, seed=seed, progress=False)
+        runs[device, seed] = [p.detach().cpu() for p in model.parameters()]
+
+    def gap(a, b):
+        return max((p - q).abs().max().item() for p, q in zip(runs[a], runs[b]))
+
+    figure("float64_max_parameter_gap", gap(("cpu", 5), ("cuda", 5)))
+    assert gap(("cpu", 5), ("cuda", 5)) < 1e-6
+    assert gap(("cpu", 5), ("cpu", 6)) > 1e-3  # the bound tells batch orders apart
 
 
 @pytest.mark.parametrize("device", ACCELERATORS)
@@ -79,11 +84,12 @@ def test_fit_in_float32_matches_the_cpu(device):
 
 
 class OutputDtype:
-    """Forward hook that records the dtype of a layer's output."""
+    """Forward hook that records the dtype of a layer's output in training (fit evaluates the
+    validation set in float32, outside autocast)."""
 
     def __init__(self, layer):
         self.seen = set()
-        layer.register_forward_hook(lambda _m, _i, out: self.seen.add(out.dtype))
+        layer.register_forward_hook(lambda m, _i, out: self.seen.add(out.dtype) if m.training else None)
 
 
 @needs_cuda
@@ -113,9 +119,14 @@ def test_bf16_autocast_trains_as_well_as_float32():
     assert abs(runs[True]["val_accuracy"][-1] - runs[False]["val_accuracy"][-1]) <= 0.03
 
 
+SYNC_CALLS = {"cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize", "cudaMemcpy"}
+
+
 def profile_fit(epochs: int, X, y, val) -> dict[str, int]:
     """Copies and host synchronisations of one ``fit`` of ``epochs`` epochs on CUDA, counted by
-    the profiler (memcpy activities) and by CUDA's sync debug mode (a warning per sync)."""
+    the profiler (memcpy activities on the GPU; the CUDA runtime calls that block the host)
+    and, for the record, by CUDA's sync debug mode (a warning per sync; on an H100 it counted
+    fewer syncs than the profiler's read-backs, so it is not asserted)."""
     model = digits_mlp(0).cuda()
     torch.cuda.synchronize()
     with warnings.catch_warnings(record=True) as caught, \
@@ -128,8 +139,10 @@ def profile_fit(epochs: int, X, y, val) -> dict[str, int]:
             torch.cuda.set_sync_debug_mode("default")
         torch.cuda.synchronize()
     names = [e.name for e in prof.events() if e.device_type == DeviceType.CUDA]
+    host_calls = [e.name for e in prof.events() if e.device_type != DeviceType.CUDA]
     return {"HtoD": sum("HtoD" in n for n in names), "DtoH": sum("DtoH" in n for n in names),
-            "syncs": sum("synchronizing" in str(w.message) for w in caught)}
+            "sync_calls": sum(n in SYNC_CALLS for n in host_calls),
+            "sync_debug_warnings": sum("synchronizing" in str(w.message) for w in caught)}
 
 
 @needs_cuda
@@ -144,7 +157,7 @@ def test_data_stays_on_the_gpu_and_each_epoch_syncs_once():
     figure("fit_5_epochs_copies_and_syncs", long)
     assert per_epoch["HtoD"] == 1, per_epoch  # the permutation; the data never crosses again
     assert per_epoch["DtoH"] == 1, per_epoch  # loss, accuracy and validation figures in one transfer
-    assert per_epoch["syncs"] == 1, per_epoch
+    assert per_epoch["sync_calls"] == 1, per_epoch  # the read-back is the only time the host waits
 
 
 @pytest.mark.parametrize("device", ACCELERATORS)
