@@ -36,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
@@ -289,7 +290,9 @@ def gpu_utilisation(args, device: torch.device) -> list[dict]:
                     continue
                 run()  # warm-up
                 wall = statistics.median(timed(run)[0] for _ in range(3))
-                with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+                with warnings.catch_warnings(), \
+                        profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+                    warnings.filterwarnings("ignore", message=".*clears events at the end of each cycle")
                     run()
                 spans = [(e.time_range.start, e.time_range.end) for e in prof.events()
                          if e.device_type == DeviceType.CUDA]
