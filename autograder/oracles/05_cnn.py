@@ -167,14 +167,22 @@ LENET_SHAPES = [(6, 1, 3, 3), (6,), (16, 6, 3, 3), (16,), (120, 64), (120,), (84
 LENET_COUNT = sum(int(np.prod(s)) for s in LENET_SHAPES)  # 19754
 
 
-def reference_lenet(x, params):
+def reference_lenet(x, params, pool=F.max_pool2d, act=F.relu):
+    """The specified LeNet with the grader's weights; ``pool`` and ``act`` name likely mistakes."""
     w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = (_t(p) for p in params)
-    h = F.max_pool2d(F.relu(F.conv2d(_t(x), w1, b1, padding=1)), 2)
-    h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2, padding=1)), 2)
+    h = pool(act(F.conv2d(_t(x), w1, b1, padding=1)), 2)
+    h = pool(act(F.conv2d(h, w2, b2, padding=1)), 2)
     h = h.reshape(len(h), -1)
-    h = F.relu(h @ w3.T + b3)
-    h = F.relu(h @ w4.T + b4)
+    h = act(h @ w3.T + b3)
+    h = act(h @ w4.T + b4)
     return (h @ w5.T + b5).numpy()
+
+
+# Architectures a student plausibly builds instead, with what to tell them.
+LENET_MISTAKES = [
+    ({"pool": F.avg_pool2d}, "your network pools by averaging: the specified LeNet uses max pooling (nn.MaxPool2d)"),
+    ({"act": lambda t: t}, "your network has no ReLU: put one after each convolution and each hidden dense layer"),
+]
 
 
 def lenet_cases(rng):
@@ -202,8 +210,13 @@ def check_lenet(case, got):
     n_params = got["n_params"]
     if isinstance(n_params, bool) or not isinstance(n_params, (int, float)) or int(n_params) != LENET_COUNT:
         return f"your LeNet has {n_params} parameters, the specified architecture has {LENET_COUNT}"
-    return mismatch(got["logits"], reference_lenet(x, params), atol=1e-4, rtol=1e-4,
-                    name="logits with the grader's weights")
+    problem = mismatch(got["logits"], reference_lenet(x, params), atol=1e-4, rtol=1e-4,
+                       name="logits with the grader's weights")
+    if problem:
+        for variant, hint in LENET_MISTAKES:
+            if mismatch(got["logits"], reference_lenet(x, params, **variant), atol=1e-4, rtol=1e-4) is None:
+                return f"{problem}: {hint}"
+    return problem
 
 
 # -- 7. a trained digits classifier ---------------------------------------------------------
