@@ -94,7 +94,7 @@ def random_search_configs(space, n, seed=0):
     Mistake(
         answer_id="successive_halving",
         test_id="test_successive_halving",
-        names=('index order',),
+        names=("sort by index",),
         source="""
 def successive_halving(losses, eta=3):
     losses = np.asarray(losses, dtype=float)
