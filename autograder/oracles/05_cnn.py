@@ -79,19 +79,39 @@ def _conv2d_args(case):
     return x, w, b, opts
 
 
-def reference_conv2d(case):
+def reference_conv2d(case, bias=True, padding=True, flip=False):
+    """F.conv2d on the case; the flags give the likely mistakes the checker names."""
     x, w, b, opts = _conv2d_args(case)
-    bias = None if b is None else _t(b)
-    return F.conv2d(_t(x), _t(w), bias, stride=opts["stride"], padding=opts["padding"],
-                    dilation=opts["dilation"]).numpy()
+    kernel = _t(w).flip(2, 3) if flip else _t(w)
+    return F.conv2d(_t(x), kernel, _t(b) if b is not None and bias else None, stride=opts["stride"],
+                    padding=opts["padding"] if padding else 0, dilation=opts["dilation"]).numpy()
+
+
+CONV2D_MISTAKES = [
+    ({"padding": False}, "did you forget the padding? (zeros around the image, on both sides)"),
+    ({"bias": False}, "did you forget to add the bias b[o] to output channel o?"),
+    ({"flip": True}, "you flipped the kernel: the lectures' convolution reads it as is (cross-correlation)"),
+]
+
+
+def check_conv2d(case, got, name):
+    problem = mismatch(got, reference_conv2d(case), atol=1e-8, rtol=1e-6, name=name)
+    if problem:
+        for variant, hint in CONV2D_MISTAKES:
+            try:
+                if mismatch(got, reference_conv2d(case, **variant), atol=1e-8, rtol=1e-6) is None:
+                    return f"{problem}: {hint}"
+            except RuntimeError:  # without its padding the input may be smaller than the kernel
+                continue
+    return problem
 
 
 def check_conv2d_loops(case, got):
-    return mismatch(got, reference_conv2d(case), atol=1e-8, rtol=1e-6, name="conv2d_loops")
+    return check_conv2d(case, got, "conv2d_loops")
 
 
 def check_conv2d_vectorised(case, got):
-    return mismatch(got, reference_conv2d(case), atol=1e-8, rtol=1e-6, name="conv2d_vectorised")
+    return check_conv2d(case, got, "conv2d_vectorised")
 
 
 # -- 4. output size -----------------------------------------------------------------------
