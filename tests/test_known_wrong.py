@@ -374,3 +374,6 @@ def test_known_wrong_answer_loses_exactly_its_points(notebook_run, assignment, m
     assert not missing, f"the grader's message does not mention {missing}: {message}"
     total = len(run.state["cases"][mistake.test_id] or [None])
     assert graded.oracle_passed < total, f"the oracle alone accepts the mistake: {graded.oracle_messages}"
+    alone = " ".join(graded.oracle_messages)
+    missing = [word for word in mistake.oracle_names if word.lower() not in alone.lower()]
+    assert not missing, f"the oracle's own message does not mention {missing}: {alone}"

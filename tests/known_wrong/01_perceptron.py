@@ -6,6 +6,7 @@ MISTAKES = [
         answer_id="threshold_unit",
         test_id="test_threshold_unit",
         names=("z >= 0",),
+        oracle_names=('z >= 0',),
         source="""
 def threshold_unit(X, w, b):
     z = np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + b
@@ -16,6 +17,7 @@ def threshold_unit(X, w, b):
         answer_id="gate_weights",
         test_id="test_gate_weights",
         names=("NAND", "truth table"),
+        oracle_names=('NAND', 'truth table'),
         source="""
 GATE_WEIGHTS = {
     "AND": (np.array([1.0, 1.0]), -1.5),
@@ -29,6 +31,7 @@ GATE_WEIGHTS = {
         answer_id="perceptron_update",
         test_id="test_perceptron_update",
         names=("lr",),
+        oracle_names=('default is lr = 1.0',),
         source="""
 def perceptron_update(w, b, x, y, lr=0.1):  # BUG: a default learning rate of 0.1, the text says 1
     w = np.asarray(w, dtype=np.float64)
@@ -42,6 +45,7 @@ def perceptron_update(w, b, x, y, lr=0.1):  # BUG: a default learning rate of 0.
         answer_id="perceptron_update_pm",
         test_id="test_perceptron_update_pm",
         names=("<= 0",),
+        oracle_names=('counts as a mistake',),
         source="""
 def perceptron_update_pm(w, x, y):
     w = np.asarray(w, dtype=np.float64)
@@ -55,6 +59,7 @@ def perceptron_update_pm(w, x, y):
         answer_id="train_perceptron",
         test_id="test_train_perceptron",
         names=("changes", "keeping that 0"),
+        oracle_names=('changes per epoch',),
         source="""
 def train_perceptron(X, y, max_epochs=100, lr=1.0):
     X = np.asarray(X, dtype=np.float64)
@@ -76,6 +81,7 @@ def train_perceptron(X, y, max_epochs=100, lr=1.0):
         answer_id="logistic_loss_grad",
         test_id="test_logistic_loss_grad",
         names=("logaddexp",),
+        oracle_names=('numerically stable',),
         source="""
 def logistic_loss_grad(w, X, y, lam=0.0):
     w = np.asarray(w, dtype=np.float64)

@@ -19,6 +19,7 @@ def mlp_forward(X, weights):
         answer_id="xor_weights",
         test_id="test_xor_weights",
         names=('11',),
+        oracle_names=('01 and 10',),
         source="""
 # XOR_WEIGHTS = [(W1, b1), (W2, b2)]: float arrays of shapes (2, 2), (2,), (1, 2), (1,)
 # such that ReLU hidden units and an affine output give outputs > 0.5 exactly on 01 and 10.
@@ -62,6 +63,7 @@ def relu_interpolant(knots_x, knots_y, x_query):
         answer_id="make_mlp",
         test_id="test_make_mlp",
         names=('linear',),
+        oracle_names=('linear',),
         source="""
 def make_mlp(in_dim, hidden, out_dim, activation="relu"):
     kinds = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}  # BUG: no entry for "linear"
@@ -79,6 +81,7 @@ def make_mlp(in_dim, hidden, out_dim, activation="relu"):
         answer_id="grid_search",
         test_id="test_grid_search",
         names=('nan',),
+        oracle_names=('nan',),
         source="""
 def grid_search(widths, depths, evaluate):
     scores = np.empty((len(depths), len(widths)))
@@ -93,6 +96,7 @@ def grid_search(widths, depths, evaluate):
         answer_id="train_digits",
         test_id="test_predict_digits",
         names=('accuracy',),
+        oracle_names=('accuracy',),
         source="""
 def train_digits(X_train, y_train):
     torch.manual_seed(0)

@@ -6,6 +6,7 @@ MISTAKES = [
         answer_id="activation_grad",
         test_id="test_activation_grad",
         names=('relu', 'z = 0'),
+        oracle_names=('relu at exactly 0',),
         source="""
 def activation_grad(name, z):
     z = np.asarray(z, dtype=np.float64)
@@ -26,6 +27,7 @@ def activation_grad(name, z):
         answer_id="softmax_ce",
         test_id="test_softmax_ce",
         names=('max',),
+        oracle_names=('max-subtraction',),
         source="""
 def softmax_ce(logits, y):
     logits = np.asarray(logits, dtype=np.float64)
@@ -44,6 +46,7 @@ def softmax_ce(logits, y):
         answer_id="grad_check",
         test_id="test_grad_check",
         names=('2 eps',),
+        oracle_names=('2 eps',),
         round_trip=True,
         source="""
 def numerical_grad(f, x, eps=1e-5):
@@ -66,6 +69,7 @@ def grad_check(W, X, y, eps=1e-5):
         answer_id="linear_backward",
         test_id="test_linear_backward",
         names=('dW', 'shape'),
+        oracle_names=('dW', 'shape'),
         also_fails=('test_mlp_backward',),  # mlp_backward calls linear_backward: its weight gradients come out transposed
         source="""
 def linear_backward(X, W, dY):

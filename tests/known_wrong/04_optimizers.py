@@ -20,6 +20,7 @@ def run_gd(A, b, x0, hp, n_steps):
         answer_id="minibatches",
         test_id="test_minibatches",
         names=('batch sizes',),
+        oracle_names=('batch sizes',),
         source="""
 def minibatches(n, batch_size, rng_seed):
     order = np.random.default_rng(rng_seed).permutation(n)
@@ -63,6 +64,7 @@ def run_ema_momentum(A, b, x0, hp, n_steps):
         answer_id="nesterov_step",
         test_id="test_nesterov_step",
         names=('plain momentum',),
+        oracle_names=('nesterov=True',),
         source="""
 def nesterov_step(x, grad, state, hp):
     grad = np.asarray(grad, dtype=np.float64)
@@ -79,6 +81,7 @@ def run_nesterov(A, b, x0, hp, n_steps):
         answer_id="adagrad_step",
         test_id="test_adagrad_step",
         names=('eps',),
+        oracle_names=('a large eps = 0.5',),
         source="""
 def adagrad_step(x, grad, state, hp):
     grad = np.asarray(grad, dtype=np.float64)
@@ -112,6 +115,7 @@ def run_rmsprop(A, b, x0, hp, n_steps):
         answer_id="adam_step",
         test_id="test_adam_step",
         names=('bias correction',),
+        oracle_names=('bias correction',),
         round_trip=True,
         source="""
 def adam_step(x, grad, state, hp):

@@ -19,6 +19,7 @@ def conv1d(signal, kernel):
         answer_id="conv2d_loops",
         test_id="test_conv2d_loops",
         names=('bias',),
+        oracle_names=('bias',),
         source="""
 def conv2d_loops(x, w, b=None, stride=1, padding=0, dilation=1):
     x = np.asarray(x, dtype=np.float64)
@@ -90,6 +91,7 @@ def max_pool2d(x, k, stride=None):
         answer_id="make_lenet",
         test_id="test_lenet",
         names=('max pooling',),
+        oracle_names=('max pooling',),
         source="""
 def make_lenet():
     return nn.Sequential(
@@ -106,6 +108,7 @@ def make_lenet():
         answer_id="predict_digits",
         test_id="test_predict_digits",
         names=('accuracy',),
+        oracle_names=('accuracy',),
         source="""
 # Train digits_model (a make_lenet() network) and record digits_history = train.fit(...).
 dlcourse.seed(0)

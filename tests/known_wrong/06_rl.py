@@ -36,6 +36,7 @@ def q_from_v(P, R, V, gamma):
         answer_id="policy_evaluation",
         test_id="test_policy_evaluation",
         names=('always move',),
+        oracle_names=('uniform policy', 'policy[s, a]'),
         source="""
 def policy_evaluation(P, R, policy, gamma, tol=1e-10, max_iter=100_000):
     policy = np.asarray(policy, dtype=np.float64)
@@ -52,6 +53,7 @@ def policy_evaluation(P, R, policy, gamma, tol=1e-10, max_iter=100_000):
         answer_id="value_iteration",
         test_id="test_value_iteration",
         names=('argmax over actions',),
+        oracle_names=('policy: expected shape',),
         source="""
 def value_iteration(P, R, gamma, tol=1e-10, max_iter=100_000):
     V = np.zeros(np.asarray(R).shape[0])
@@ -69,6 +71,7 @@ def value_iteration(P, R, gamma, tol=1e-10, max_iter=100_000):
         answer_id="epsilon_greedy_probs",
         test_id="test_epsilon_greedy_probs",
         names=('tie',),
+        oracle_names=('a tie',),
         round_trip=True,
         source="""
 def epsilon_greedy_probs(q_values, epsilon):
@@ -96,6 +99,7 @@ def q_learning_update(Q, s, a, r, s_next, done, alpha=0.1, gamma=0.99):
         answer_id="reinforce_loss",
         test_id="test_reinforce_loss",
         names=('detach',),
+        oracle_names=('detach',),
         source="""
 def reinforce_loss(logits, actions, returns, baselines):
     log_probs = F.log_softmax(logits, dim=1)
@@ -108,6 +112,7 @@ def reinforce_loss(logits, actions, returns, baselines):
         answer_id="agent_weights",
         test_id="test_agent_weights",
         names=('transpose',),
+        oracle_names=('transpose',),
         source="""
 def agent_weights():
     # BUG: PyTorch's (n_out, n_in) layout, not transposed

@@ -6,6 +6,7 @@ MISTAKES = [
         answer_id="layer_grad_norms",
         test_id="test_layer_grad_norms",
         names=('entry 0 is the first layer',),
+        oracle_names=('reverse order',),
         source="""
 def layer_grad_norms(weights, X, y, activation="sigmoid"):
     def act(s):
@@ -52,6 +53,7 @@ def layer_grad_norms(weights, X, y, activation="sigmoid"):
         answer_id="xavier_init",
         test_id="test_xavier_init",
         names=('sqrt(6 / (fan_in + fan_out))',),
+        oracle_names=('bound',),
         source="""
 def xavier_init(fan_in, fan_out, distribution="uniform", seed=0):
     gen = np.random.default_rng(seed)
@@ -68,6 +70,7 @@ def xavier_init(fan_in, fan_out, distribution="uniform", seed=0):
         answer_id="he_init",
         test_id="test_he_init",
         names=('shape',),
+        oracle_names=("rows = fan_out",),
         source="""
 def he_init(fan_in, fan_out, distribution="normal", seed=0):
     gen = np.random.default_rng(seed)
@@ -84,6 +87,7 @@ def he_init(fan_in, fan_out, distribution="normal", seed=0):
         answer_id="batchnorm_forward",
         test_id="test_batchnorm_forward",
         names=('unbiased',),
+        oracle_names=('unbiased',),
         round_trip=True,
         source="""
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, training=True):
@@ -105,6 +109,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum=0.1, e
         answer_id="residual_block_forward",
         test_id="test_residual_block_forward",
         names=('after the addition',),
+        oracle_names=('after the addition',),
         source="""
 def residual_block_forward(x, params, stride=1):
     def bn(z, p):  # eval mode: the running statistics, one value per channel
@@ -125,6 +130,7 @@ def residual_block_forward(x, params, stride=1):
         answer_id="predict_digits",
         test_id="test_predict_digits",
         names=('argmax',),
+        oracle_names=('argmax',),
         source="""
 # Build the ResNet of the table, train it on (X_img_train, digits.y_train) with train.fit,
 # and define predict_digits(X): images (n, 1, 8, 8) float32 -> labels (n,) int64.

@@ -6,6 +6,7 @@ MISTAKES = [
         answer_id="train_val_test_split",
         test_id="test_train_val_test_split",
         names=('round',),
+        oracle_names=('round',),
         source="""
 def train_val_test_split(n, val_fraction, test_fraction, seed=0):
     perm = np.random.default_rng(seed).permutation(n)
@@ -36,6 +37,7 @@ def lr_schedule(kind, lr0, n_epochs, step_size=10, gamma=0.5, T_max=None, eta_mi
         answer_id="dropout",
         test_id="test_dropout",
         names=('1 - p',),
+        oracle_names=('1 - p',),
         source="""
 def dropout(x, p, train=True, u=None):
     if not train:
@@ -68,6 +70,7 @@ def early_stopping_epoch(val_losses, patience, min_delta=0.0):
         answer_id="random_search_configs",
         test_id="test_random_search_configs",
         names=('high + 1',),
+        oracle_names=('high + 1',),
         source="""
 def random_search_configs(space, n, seed=0):
     rng = np.random.default_rng(seed)
@@ -114,6 +117,7 @@ def successive_halving(losses, eta=3):
         answer_id="hyperband_schedule",
         test_id="test_hyperband_schedule",
         names=('math.log',),
+        oracle_names=('math.log',),
         source="""
 def hyperband_schedule(R, eta=3):
     s_max = int(math.log(R, eta))  # BUG: math.log(243, 3) is 4.999..., so s_max comes out one short

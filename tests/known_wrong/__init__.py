@@ -31,6 +31,10 @@ class Mistake:
     names: tuple[str, ...]
     """Words the grader's message must contain (case-insensitive) so that a student can act on it."""
 
+    oracle_names: tuple[str, ...] = ()
+    """Words the oracle's own message must contain (the hidden checks alone, where the visible
+    self-check catches the mistake first and speaks for the grader)."""
+
     also_fails: tuple[str, ...] = ()
     """Test cells of exercises that build on this answer and so lose their points too (say why)."""
 
