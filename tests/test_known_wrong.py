@@ -343,6 +343,7 @@ def notebook_run():
     yield get
     for run in cache.values():
         run.close()
+    InteractiveShell.clear_instance()  # later tests in this worker see no shell, as before
 
 
 # ---------------------------------------------------------------- the tests
