@@ -35,7 +35,8 @@ def check_threshold(case, got):
     z = X @ w + b
     problem = mismatch(got, heaviside(z), atol=0, rtol=0, name="threshold_unit")
     if problem and np.any(z == 0) and mismatch(got, (z > 0).astype(np.int64), atol=0, rtol=0) is None:
-        return f"{problem}: where X @ w + b = 0 exactly the unit must output 1 (H(0) = 1, so z >= 0, not z > 0)"
+        return (f"{problem}: where X @ w + b = 0 exactly the unit must output 1 "
+                f"(H(0) = 1, so z >= 0, not z > 0)")
     return problem
 
 

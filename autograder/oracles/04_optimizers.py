@@ -172,9 +172,11 @@ def trajectory_checker(name, torch_name):
         message = (f"iterate {k} differs from {torch_name}: expected {np.round(expected[k], 6).tolist()}, "
                    f"got {np.round(traj[k], 6).tolist()}"
                    + (" (iterates before it agree)" if k > 1 else ""))
-        if name == "adam" and np.allclose(traj, numpy_twin(name, A, b, x0, hp, n_steps, bias_correction=False),
-                                          atol=ATOL, rtol=RTOL):
-            message += ": these are Adam's steps without the bias correction (divide m by 1 - beta1**t, v by 1 - beta2**t)"
+        if name == "adam":
+            uncorrected = numpy_twin(name, A, b, x0, hp, n_steps, bias_correction=False)
+            if np.allclose(traj, uncorrected, atol=ATOL, rtol=RTOL):
+                message += (": these are Adam's steps without the bias correction "
+                            "(divide m by 1 - beta1**t and v by 1 - beta2**t)")
         return message
     return check
 

@@ -156,7 +156,8 @@ def check_evaluation(case, got):
         if mismatch(got, exact_policy_value(P, R, uniform, gamma), atol=1e-6, rtol=1e-6) is None:
             return f"{problem}: that is the value of the uniform policy; weight each action by policy[s, a]"
         if mismatch(got, optimal_values(P, R, gamma), atol=1e-6, rtol=1e-6) is None:
-            return f"{problem}: that is V*, the optimal value; evaluate the given policy, do not maximise over actions"
+            return (f"{problem}: that is V*, the optimal value; evaluate the given policy, "
+                    f"do not maximise over actions")
     return problem
 
 

@@ -70,7 +70,8 @@ def grad_check(W, X, y, eps=1e-5):
         test_id="test_linear_backward",
         names=('dW', 'shape'),
         oracle_names=('dW', 'shape'),
-        also_fails=('test_mlp_backward',),  # mlp_backward calls linear_backward: its weight gradients come out transposed
+        # mlp_backward calls linear_backward: its weight gradients come out transposed
+        also_fails=('test_mlp_backward',),
         source="""
 def linear_backward(X, W, dY):
     X = np.asarray(X, dtype=np.float64)

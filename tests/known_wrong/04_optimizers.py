@@ -6,7 +6,8 @@ MISTAKES = [
         answer_id="gd_step",
         test_id="test_gd_step",
         names=('against',),
-        also_fails=('test_momentum_step',),  # the momentum self-check compares momentum at gamma = 0 with run_gd
+        # the momentum self-check compares momentum at gamma = 0 with run_gd
+        also_fails=('test_momentum_step',),
         source="""
 def gd_step(x, grad, state, hp):
     return np.asarray(x, dtype=np.float64) + hp["lr"] * np.asarray(grad, dtype=np.float64), state  # BUG: + climbs

@@ -21,7 +21,8 @@ def discounted_returns(rewards, gamma):
         answer_id="q_from_v",
         test_id="test_q_from_v",
         names=('discounted value of where you land',),
-        also_fails=('test_policy_evaluation', 'test_value_iteration'),  # both back up values with q_from_v, as the notebook asks
+        # both back up values with q_from_v, as the notebook asks
+        also_fails=('test_policy_evaluation', 'test_value_iteration'),
         source="""
 def q_from_v(P, R, V, gamma):
     P, R, V = np.asarray(P, dtype=np.float64), np.asarray(R, dtype=np.float64), np.asarray(V, dtype=np.float64)
