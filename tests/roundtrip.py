@@ -2,7 +2,7 @@
 
 For each assignment: the solution notebook and the solved student notebook must score
 full marks, the blank student notebook zero, and the notebook with the known mistake
-of ``tests/known_wrong/<assignment>.py`` exactly that exercise's points less.
+marked ``round_trip`` in ``tests/known_wrong/<assignment>.py`` exactly that exercise's points less.
 
 Script (for authors of a new notebook): ``python tests/roundtrip.py 02-mlp``
 grades those submissions in a temporary folder and prints expected and actual scores.
@@ -10,7 +10,6 @@ grades those submissions in a temporary folder and prints expected and actual sc
 from __future__ import annotations
 
 import csv
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -18,18 +17,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+from known_wrong import round_trip_mistake  # noqa: E402
 from submissions import blank, points, read, solved, submit, with_answer  # noqa: E402
 
 
 def known_wrong(assignment: str) -> tuple[str, str, str]:
-    """(answer_id, test_id, source) from tests/known_wrong/<assignment>.py."""
-    path = HERE / "known_wrong" / f"{assignment.replace('-', '_')}.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"add {path}: one realistic mistake for the round trip of {assignment}")
-    spec = importlib.util.spec_from_file_location(f"known_wrong_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ANSWER_ID, module.TEST_ID, module.SOURCE
+    """(answer_id, test_id, source) of the round-trip mistake in tests/known_wrong/<assignment>.py."""
+    mistake = round_trip_mistake(assignment)
+    return mistake.answer_id, mistake.test_id, mistake.source
 
 
 KINDS = ("solution", "blank", "wrong", "solved")

@@ -32,7 +32,12 @@ def threshold_cases(rng):
 
 def check_threshold(case, got):
     X, w, b = case.args
-    return mismatch(got, heaviside(X @ w + b), atol=0, rtol=0, name="threshold_unit")
+    z = X @ w + b
+    problem = mismatch(got, heaviside(z), atol=0, rtol=0, name="threshold_unit")
+    if problem and np.any(z == 0) and mismatch(got, (z > 0).astype(np.int64), atol=0, rtol=0) is None:
+        return (f"{problem}: where X @ w + b = 0 exactly the unit must output 1 "
+                f"(H(0) = 1, so z >= 0, not z > 0)")
+    return problem
 
 
 # -- 2. gate weights ------------------------------------------------------------------
@@ -75,7 +80,10 @@ def check_update(case, got):
     w, b, x, y = case.args
     w_new, b_new = unpack(got, 2, "perceptron_update")
     ref_w, ref_b = reference_update(w, b, x, y, case.kwargs.get("lr", 1.0))
-    return mismatch(w_new, ref_w, name="w_new") or mismatch(b_new, ref_b, name="b_new")
+    problem = mismatch(w_new, ref_w, name="w_new") or mismatch(b_new, ref_b, name="b_new")
+    if problem and "lr" not in case.kwargs:
+        return f"{problem} (lr not given: its default is lr = 1.0)"
+    return problem
 
 
 # -- 4. perceptron update (+/-1 form, bias trick) -------------------------------------

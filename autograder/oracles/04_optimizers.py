@@ -67,8 +67,10 @@ def reference(name, A, b, x0, hp, n_steps):
     return torch.stack(trajectory).numpy()
 
 
-def numpy_twin(name, A, b, x0, hp, n_steps):
-    """The same method written out in NumPy: rounds differently from torch, on purpose."""
+def numpy_twin(name, A, b, x0, hp, n_steps, bias_correction=True):
+    """The same method written out in NumPy: rounds differently from torch, on purpose.
+
+    ``bias_correction=False`` gives Adam without it, the mistake the checker names."""
     x, zeros = np.array(x0, dtype=np.float64), np.zeros(len(x0))
     m, v, t = zeros.copy(), zeros.copy(), 0
     trajectory = [x.copy()]
@@ -92,7 +94,8 @@ def numpy_twin(name, A, b, x0, hp, n_steps):
         else:
             m = hp["beta1"] * m + (1 - hp["beta1"]) * g
             v = hp["beta2"] * v + (1 - hp["beta2"]) * g**2
-            x = x - hp["lr"] * (m / (1 - hp["beta1"] ** t)) / (np.sqrt(v / (1 - hp["beta2"] ** t)) + hp["eps"])
+            c1, c2 = (1 - hp["beta1"] ** t, 1 - hp["beta2"] ** t) if bias_correction else (1.0, 1.0)
+            x = x - hp["lr"] * (m / c1) / (np.sqrt(v / c2) + hp["eps"])
         trajectory.append(x.copy())
     return np.array(trajectory)
 
@@ -166,9 +169,15 @@ def trajectory_checker(name, torch_name):
         if not bad.any():
             return None
         k = int(np.argwhere(bad.any(axis=1))[0][0])
-        return (f"iterate {k} differs from {torch_name}: expected {np.round(expected[k], 6).tolist()}, "
-                f"got {np.round(traj[k], 6).tolist()}"
-                + (" (iterates before it agree)" if k > 1 else ""))
+        message = (f"iterate {k} differs from {torch_name}: expected {np.round(expected[k], 6).tolist()}, "
+                   f"got {np.round(traj[k], 6).tolist()}"
+                   + (" (iterates before it agree)" if k > 1 else ""))
+        if name == "adam":
+            uncorrected = numpy_twin(name, A, b, x0, hp, n_steps, bias_correction=False)
+            if np.allclose(traj, uncorrected, atol=ATOL, rtol=RTOL):
+                message += (": these are Adam's steps without the bias correction "
+                            "(divide m by 1 - beta1**t and v by 1 - beta2**t)")
+        return message
     return check
 
 

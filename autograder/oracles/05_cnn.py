@@ -80,19 +80,39 @@ def _conv2d_args(case):
     return x, w, b, opts
 
 
-def reference_conv2d(case):
+def reference_conv2d(case, bias=True, padding=True, flip=False):
+    """F.conv2d on the case; the flags give the likely mistakes the checker names."""
     x, w, b, opts = _conv2d_args(case)
-    bias = None if b is None else _t(b)
-    return F.conv2d(_t(x), _t(w), bias, stride=opts["stride"], padding=opts["padding"],
-                    dilation=opts["dilation"]).numpy()
+    kernel = _t(w).flip(2, 3) if flip else _t(w)
+    return F.conv2d(_t(x), kernel, _t(b) if b is not None and bias else None, stride=opts["stride"],
+                    padding=opts["padding"] if padding else 0, dilation=opts["dilation"]).numpy()
+
+
+CONV2D_MISTAKES = [
+    ({"padding": False}, "did you forget the padding? (zeros around the image, on both sides)"),
+    ({"bias": False}, "did you forget to add the bias b[o] to output channel o?"),
+    ({"flip": True}, "you flipped the kernel: the lectures' convolution reads it as is (cross-correlation)"),
+]
+
+
+def check_conv2d(case, got, name):
+    problem = mismatch(got, reference_conv2d(case), atol=1e-8, rtol=1e-6, name=name)
+    if problem:
+        for variant, hint in CONV2D_MISTAKES:
+            try:
+                if mismatch(got, reference_conv2d(case, **variant), atol=1e-8, rtol=1e-6) is None:
+                    return f"{problem}: {hint}"
+            except RuntimeError:  # without its padding the input may be smaller than the kernel
+                continue
+    return problem
 
 
 def check_conv2d_loops(case, got):
-    return mismatch(got, reference_conv2d(case), atol=1e-8, rtol=1e-6, name="conv2d_loops")
+    return check_conv2d(case, got, "conv2d_loops")
 
 
 def check_conv2d_vectorised(case, got):
-    return mismatch(got, reference_conv2d(case), atol=1e-8, rtol=1e-6, name="conv2d_vectorised")
+    return check_conv2d(case, got, "conv2d_vectorised")
 
 
 # -- 4. output size -----------------------------------------------------------------------
@@ -168,14 +188,22 @@ LENET_SHAPES = [(6, 1, 3, 3), (6,), (16, 6, 3, 3), (16,), (120, 64), (120,), (84
 LENET_COUNT = sum(int(np.prod(s)) for s in LENET_SHAPES)  # 19754
 
 
-def reference_lenet(x, params):
+def reference_lenet(x, params, pool=F.max_pool2d, act=F.relu):
+    """The specified LeNet with the grader's weights; ``pool`` and ``act`` name likely mistakes."""
     w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = (_t(p) for p in params)
-    h = F.max_pool2d(F.relu(F.conv2d(_t(x), w1, b1, padding=1)), 2)
-    h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2, padding=1)), 2)
+    h = pool(act(F.conv2d(_t(x), w1, b1, padding=1)), 2)
+    h = pool(act(F.conv2d(h, w2, b2, padding=1)), 2)
     h = h.reshape(len(h), -1)
-    h = F.relu(h @ w3.T + b3)
-    h = F.relu(h @ w4.T + b4)
+    h = act(h @ w3.T + b3)
+    h = act(h @ w4.T + b4)
     return (h @ w5.T + b5).numpy()
+
+
+# Architectures a student plausibly builds instead, with what to tell them.
+LENET_MISTAKES = [
+    ({"pool": F.avg_pool2d}, "your network pools by averaging: the specified LeNet uses max pooling (nn.MaxPool2d)"),
+    ({"act": lambda t: t}, "your network has no ReLU: put one after each convolution and each hidden dense layer"),
+]
 
 
 def lenet_cases(rng):
@@ -203,8 +231,13 @@ def check_lenet(case, got):
     n_params = got["n_params"]
     if isinstance(n_params, bool) or not isinstance(n_params, (int, float)) or int(n_params) != LENET_COUNT:
         return f"your LeNet has {n_params} parameters, the specified architecture has {LENET_COUNT}"
-    return mismatch(got["logits"], reference_lenet(x, params), atol=1e-4, rtol=1e-4,
-                    name="logits with the grader's weights")
+    problem = mismatch(got["logits"], reference_lenet(x, params), atol=1e-4, rtol=1e-4,
+                       name="logits with the grader's weights")
+    if problem:
+        for variant, hint in LENET_MISTAKES:
+            if mismatch(got["logits"], reference_lenet(x, params, **variant), atol=1e-4, rtol=1e-4) is None:
+                return f"{problem}: {hint}"
+    return problem
 
 
 # -- 7. a trained digits classifier: its exported network on fresh digits -------------------

@@ -150,7 +150,15 @@ def evaluation_cases(rng):
 
 def check_evaluation(case, got):
     P, R, policy, gamma = case.args
-    return mismatch(got, exact_policy_value(P, R, policy, gamma), atol=1e-6, rtol=1e-6, name="V")
+    problem = mismatch(got, exact_policy_value(P, R, policy, gamma), atol=1e-6, rtol=1e-6, name="V")
+    if problem:
+        uniform = np.full(policy.shape, 1.0 / policy.shape[1])
+        if mismatch(got, exact_policy_value(P, R, uniform, gamma), atol=1e-6, rtol=1e-6) is None:
+            return f"{problem}: that is the value of the uniform policy; weight each action by policy[s, a]"
+        if mismatch(got, optimal_values(P, R, gamma), atol=1e-6, rtol=1e-6) is None:
+            return (f"{problem}: that is V*, the optimal value; evaluate the given policy, "
+                    f"do not maximise over actions")
+    return problem
 
 
 # -- 4. value iteration (reference: policy iteration with exact solves) -----------------

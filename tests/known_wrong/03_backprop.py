@@ -1,7 +1,54 @@
-"""A realistic mistake in an exercise no other graded exercise builds on."""
-ANSWER_ID = "grad_check"
-TEST_ID = "test_grad_check"
-SOURCE = '''
+"""Known mistakes in 03-backprop: one realistic wrong answer per graded exercise."""
+from known_wrong import Mistake
+
+MISTAKES = [
+    Mistake(
+        answer_id="activation_grad",
+        test_id="test_activation_grad",
+        names=('relu', 'z = 0'),
+        oracle_names=('relu at exactly 0',),
+        source="""
+def activation_grad(name, z):
+    z = np.asarray(z, dtype=np.float64)
+    if name == "linear":
+        return np.ones_like(z)
+    if name == "sigmoid":
+        s = activation("sigmoid", z)
+        return s * (1.0 - s)
+    if name == "tanh":
+        t = np.tanh(z)
+        return 1.0 - t * t
+    if name == "relu":
+        return (z >= 0).astype(np.float64)  # BUG: relu'(0) = 1
+    raise ValueError(f"unknown activation {name!r}: choose one of {ACTIVATION_NAMES}")
+""",
+    ),
+    Mistake(
+        answer_id="softmax_ce",
+        test_id="test_softmax_ce",
+        names=('max',),
+        oracle_names=('max-subtraction',),
+        source="""
+def softmax_ce(logits, y):
+    logits = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    n = logits.shape[0]
+    shifted = logits  # BUG: no max subtraction: exp overflows for large logits
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(n)
+    loss = -log_p[rows, y].mean()
+    dlogits = np.exp(log_p)
+    dlogits[rows, y] -= 1.0
+    return float(loss), dlogits / n
+""",
+    ),
+    Mistake(
+        answer_id="grad_check",
+        test_id="test_grad_check",
+        names=('2 eps',),
+        oracle_names=('2 eps',),
+        round_trip=True,
+        source="""
 def numerical_grad(f, x, eps=1e-5):
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
@@ -16,4 +63,123 @@ def numerical_grad(f, x, eps=1e-5):
 
 def grad_check(W, X, y, eps=1e-5):
     return numerical_grad(lambda V: fixed_loss(V, X, y), W, eps)
-'''
+""",
+    ),
+    Mistake(
+        answer_id="linear_backward",
+        test_id="test_linear_backward",
+        names=('dW', 'shape'),
+        oracle_names=('dW', 'shape'),
+        # mlp_backward calls linear_backward: its weight gradients come out transposed
+        also_fails=('test_mlp_backward',),
+        source="""
+def linear_backward(X, W, dY):
+    X = np.asarray(X, dtype=np.float64)
+    W = np.asarray(W, dtype=np.float64)
+    dY = np.asarray(dY, dtype=np.float64)
+    return dY @ W.T, dY.T @ X, dY.sum(axis=0)  # BUG: dW transposed, (d_out, d_in)
+""",
+    ),
+    Mistake(
+        answer_id="mlp_backward",
+        test_id="test_mlp_backward",
+        names=('activation_grad', 'cached S'),
+        source="""
+def mlp_backward(X, y, weights, activation_name="relu"):
+    logits, cache = mlp_forward(X, weights, activation_name)
+    loss, delta = softmax_ce(logits, y)          # delta = dLoss/dS of the last layer
+    grads = [None] * len(weights)
+    for l in reversed(range(len(cache))):
+        H_in, S = cache[l]
+        if l < len(cache) - 1:                   # step back through a hidden activation
+            delta = dH * activation_grad(activation_name, cache[l + 1][0])  # BUG: f' at the output h, not at s
+        dH, grads[2 * l], grads[2 * l + 1] = linear_backward(H_in, weights[2 * l], delta)
+    return loss, grads
+""",
+    ),
+    Mistake(
+        answer_id="value_engine",
+        test_id="test_value_engine",
+        names=('+=',),
+        source="""
+class Value:
+
+    def __init__(self, data, children=(), op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._children = tuple(children)
+        self._op = op
+        self._backward = lambda: None        # a leaf has nothing to pass on
+
+    def __repr__(self):
+        return f"Value(data={self.data:.4g}, grad={self.grad:.4g})"
+
+    @staticmethod
+    def _as_value(x):
+        return x if isinstance(x, Value) else Value(x)
+
+    def __add__(self, other):
+        other = Value._as_value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = Value._as_value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad = other.data * out.grad  # BUG: = instead of +=, a reused node loses gradient
+            other.grad = self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1.0 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(node):
+            if id(node) not in seen:
+                seen.add(id(node))
+                for child in node._children:
+                    visit(child)
+                order.append(node)       # after all of its children
+
+        visit(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+
+    # Given: the other operators, built on __add__ and __mul__.
+    def __radd__(self, other):           # number + Value
+        return self + other
+
+    def __rmul__(self, other):           # number * Value
+        return self * other
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return (-self) + other
+""",
+    ),
+]

@@ -1,8 +1,124 @@
-"""A realistic mistake in an exercise no other graded exercise builds on: Adam without
-its bias correction (the moving averages are used raw, so the first steps are too long)."""
-ANSWER_ID = "adam_step"
-TEST_ID = "test_adam_step"
-SOURCE = '''
+"""Known mistakes in 04-optimizers: one realistic wrong answer per graded exercise."""
+from known_wrong import Mistake
+
+MISTAKES = [
+    Mistake(
+        answer_id="gd_step",
+        test_id="test_gd_step",
+        names=('against',),
+        # the momentum self-check compares momentum at gamma = 0 with run_gd
+        also_fails=('test_momentum_step',),
+        source="""
+def gd_step(x, grad, state, hp):
+    return np.asarray(x, dtype=np.float64) + hp["lr"] * np.asarray(grad, dtype=np.float64), state  # BUG: + climbs
+
+
+def run_gd(A, b, x0, hp, n_steps):
+    return run_optimizer(gd_step, {}, quadratic_grad(A, b), x0, hp, n_steps)
+""",
+    ),
+    Mistake(
+        answer_id="minibatches",
+        test_id="test_minibatches",
+        names=('batch sizes',),
+        oracle_names=('batch sizes',),
+        source="""
+def minibatches(n, batch_size, rng_seed):
+    order = np.random.default_rng(rng_seed).permutation(n)
+    # BUG: the range stops before the last, smaller batch
+    return [order[start:start + batch_size] for start in range(0, n - batch_size + 1, batch_size)]
+""",
+    ),
+    Mistake(
+        answer_id="momentum_step",
+        test_id="test_momentum_step",
+        names=('x - u_new',),
+        source="""
+def momentum_step(x, grad, state, hp):
+    u_new = hp["gamma"] * state["u"] + hp["lr"] * np.asarray(grad, dtype=np.float64)
+    return np.asarray(x, dtype=np.float64) - state["u"], {"u": u_new}  # BUG: moves by the old velocity
+
+
+def run_momentum(A, b, x0, hp, n_steps):
+    # Given: your momentum_step on f(x) = 0.5 x^T A x - b^T x, starting from u = 0.
+    return run_optimizer(momentum_step, {"u": np.zeros_like(x0)}, quadratic_grad(A, b), x0, hp, n_steps)
+""",
+    ),
+    Mistake(
+        answer_id="ema_momentum_step",
+        test_id="test_ema_momentum_step",
+        names=('1 - gamma',),
+        source="""
+def ema_momentum_step(x, grad, state, hp):
+    gamma = hp["gamma"]
+    z_new = gamma * state["z"] + np.asarray(grad, dtype=np.float64)
+    # BUG: no (1 - gamma) on the gradient: a sum, not an average
+    return np.asarray(x, dtype=np.float64) - hp["lr"] * z_new, {"z": z_new}
+
+
+def run_ema_momentum(A, b, x0, hp, n_steps):
+    # Given: your ema_momentum_step on f(x) = 0.5 x^T A x - b^T x, starting from z = 0.
+    return run_optimizer(ema_momentum_step, {"z": np.zeros_like(x0)}, quadratic_grad(A, b), x0, hp, n_steps)
+""",
+    ),
+    Mistake(
+        answer_id="nesterov_step",
+        test_id="test_nesterov_step",
+        names=('plain momentum',),
+        oracle_names=('nesterov=True',),
+        source="""
+def nesterov_step(x, grad, state, hp):
+    grad = np.asarray(grad, dtype=np.float64)
+    u_new = hp["gamma"] * state["u"] + hp["lr"] * grad
+    return np.asarray(x, dtype=np.float64) - u_new, {"u": u_new}  # BUG: plain momentum, no look-ahead
+
+
+def run_nesterov(A, b, x0, hp, n_steps):
+    # Given: your nesterov_step on f(x) = 0.5 x^T A x - b^T x, starting from u = 0.
+    return run_optimizer(nesterov_step, {"u": np.zeros_like(x0)}, quadratic_grad(A, b), x0, hp, n_steps)
+""",
+    ),
+    Mistake(
+        answer_id="adagrad_step",
+        test_id="test_adagrad_step",
+        names=('eps',),
+        oracle_names=('a large eps = 0.5',),
+        source="""
+def adagrad_step(x, grad, state, hp):
+    grad = np.asarray(grad, dtype=np.float64)
+    G_new = state["G"] + grad**2
+    # BUG: eps inside the square root
+    return np.asarray(x, dtype=np.float64) - hp["lr"] * grad / np.sqrt(G_new + hp["eps"]), {"G": G_new}
+
+
+def run_adagrad(A, b, x0, hp, n_steps):
+    # Given: your adagrad_step on f(x) = 0.5 x^T A x - b^T x, starting from G = 0.
+    return run_optimizer(adagrad_step, {"G": np.zeros_like(x0)}, quadratic_grad(A, b), x0, hp, n_steps)
+""",
+    ),
+    Mistake(
+        answer_id="rmsprop_step",
+        test_id="test_rmsprop_step",
+        names=('1 - beta',),
+        source="""
+def rmsprop_step(x, grad, state, hp):
+    grad = np.asarray(grad, dtype=np.float64)
+    s_new = hp["beta"] * state["s"] + grad**2  # BUG: no (1 - beta) weight on the new square
+    return np.asarray(x, dtype=np.float64) - hp["lr"] * grad / (np.sqrt(s_new) + hp["eps"]), {"s": s_new}
+
+
+def run_rmsprop(A, b, x0, hp, n_steps):
+    # Given: your rmsprop_step on f(x) = 0.5 x^T A x - b^T x, starting from s = 0.
+    return run_optimizer(rmsprop_step, {"s": np.zeros_like(x0)}, quadratic_grad(A, b), x0, hp, n_steps)
+""",
+    ),
+    Mistake(
+        answer_id="adam_step",
+        test_id="test_adam_step",
+        names=('bias correction',),
+        oracle_names=('bias correction',),
+        round_trip=True,
+        source="""
 def adam_step(x, grad, state, hp):
     t = state["t"] + 1
     m = hp["beta1"] * state["m"] + (1.0 - hp["beta1"]) * grad
@@ -14,4 +130,24 @@ def adam_step(x, grad, state, hp):
 def run_adam(A, b, x0, hp, n_steps):
     state = {"m": np.zeros_like(x0), "v": np.zeros_like(x0), "t": 0}
     return run_optimizer(adam_step, state, quadratic_grad(A, b), x0, hp, n_steps)
-'''
+""",
+    ),
+    Mistake(
+        answer_id="lr_schedule",
+        test_id="test_lr_schedule",
+        names=('t // step_size',),
+        source="""
+def lr_schedule(lr0, n_steps, kind, gamma=0.1, step_size=1):
+    t = np.arange(n_steps)
+    if kind == "constant":
+        return np.full(n_steps, float(lr0))
+    if kind == "step":
+        return lr0 * gamma ** (t / step_size)  # BUG: decays every step, not in stairs
+    if kind == "exponential":
+        return lr0 * gamma ** t.astype(np.float64)
+    if kind == "inverse_time":
+        return lr0 / (1.0 + gamma * t)
+    raise ValueError(f"unknown schedule {kind!r}")
+""",
+    ),
+]
