@@ -129,8 +129,8 @@ def residual_block_forward(x, params, stride=1):
     Mistake(
         answer_id="predict_digits",
         test_id="test_predict_digits",
-        names=('argmax',),
-        oracle_names=('argmax',),
+        names=('accuracy',),
+        oracle_names=('accuracy',),
         source="""
 # Build the ResNet of the table, train it on (X_img_train, digits.y_train) with train.fit,
 # and define predict_digits(X): images (n, 1, 8, 8) float32 -> labels (n,) int64.
@@ -149,8 +149,8 @@ class DigitsResNet(nn.Module):
 
 dlcourse.seed(0)
 resnet = DigitsResNet()
-epochs_resnet = dlcourse.pick(20, 5)
-optimizer = torch.optim.Adam(resnet.parameters(), lr=3e-3)
+epochs_resnet = 1  # BUG: one epoch at a rate 300 times too small: the network is barely trained
+optimizer = torch.optim.Adam(resnet.parameters(), lr=1e-5)
 schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs_resnet)
 resnet_history = train.fit(resnet, X_img_train, digits.y_train, epochs=epochs_resnet, batch_size=64,
                            optimizer=optimizer, scheduler=schedule, val=(X_img_test, digits.y_test),
@@ -158,7 +158,7 @@ resnet_history = train.fit(resnet, X_img_train, digits.y_train, epochs=epochs_re
 
 
 def predict_digits(X):
-    return train.predict(resnet, X)  # BUG: the logits, not the labels
+    return train.predict(resnet, X).argmax(axis=1).astype(np.int64)
 """,
     ),
 ]
