@@ -33,7 +33,7 @@ def conda_pins(path):
 
 def test_environment_yml_pins_match_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip = pep508_pins(project["dependencies"] + project["optional-dependencies"]["test"])
+    pip = pep508_pins(project["dependencies"] + sum(project["optional-dependencies"].values(), []))
     conda = conda_pins(ROOT / "environment.yml")
     assert pip, "no pins found in pyproject.toml"
     assert conda == pip, (f"environment.yml and pyproject.toml disagree: only in pyproject "
