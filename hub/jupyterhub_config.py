@@ -77,6 +77,6 @@ c.JupyterHub.services = [{
     "user": s.grader,
     "cwd": str(s.course_dir),
     "oauth_no_confirm": True,
-    "environment": {"PATH": s.user_path, "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+    "environment": {"PATH": s.user_path, "JUPYTERHUB_DEFAULT_URL": "/formgrader", "VENV": str(s.env),
                     "JUPYTERHUB_USER": s.grader},
 }]

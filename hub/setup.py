@@ -11,8 +11,10 @@
    submissions in but cannot list them), feedback 0711 (students fetch their own file by its
    secret name, never list);
 4. builds the user environment (hub/userenv.py) with the exchange settings;
-5. gives the grader a private copy of the course repository (0700, never overwritten) whose
-   ``.venv`` is the user environment, so ``make grade`` runs there, sandboxed.
+5. gives the grader a private copy of the course repository (0700, never overwritten), where
+   ``make grade VENV=<user environment>`` grades, sandboxed. (Not a ``.venv`` symlink to the
+   environment: the sandbox shows the kernel the environment's real path only, so a kernel
+   started through the symlink's path would not exist inside it.)
 
 Nothing existing is deleted: a wrong mode is corrected and reported.
 """
@@ -94,7 +96,6 @@ def make_course_dir(s: Settings) -> None:
             target = s.course_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, target)  # keeps mtimes: make sees the setup stamp as newer
-        (s.course_dir / ".venv").symlink_to(s.env)
         subprocess.run(["chown", "-R", "-h", f"{s.grader}:", str(s.course_dir)], check=True)
     os.chmod(s.course_dir, 0o700)
 
@@ -115,7 +116,8 @@ def main(argv=None) -> int:
     userenv.build(s, "clone" if args.env_from_venv else "install")
     make_course_dir(s)
     print(f"hub ready: course {s.course}, exchange {s.exchange}, grader {s.grader}, "
-          f"course directory {s.course_dir}, user environment {s.env}")
+          f"course directory {s.course_dir}, user environment {s.env}; "
+          f"the grader grades with: cd {s.course_dir} && make grade VENV={s.env}")
     return 0
 
 

@@ -28,7 +28,7 @@ from .settings import ROOT, Settings
 
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 SITE = Path("lib") / "python3.11" / "site-packages"
-STAMP = ".installed"  # the Makefile's setup stamp: the course directory's .venv points here
+STAMP = ".installed"  # the Makefile's setup stamp, for `make grade VENV=<env>` in the course directory
 
 
 def nbgrader_config(s: Settings) -> str:
@@ -77,6 +77,27 @@ def clone(env: Path, venv: Path = ROOT / ".venv", repo: Path = ROOT) -> None:
     for folder in ("share", "etc"):
         if (venv / folder).is_dir():
             subprocess.run(["cp", "-al", str(venv / folder), str(env / folder)], check=True)
+    copy_scripts(venv, env)
+
+
+def copy_scripts(venv: Path, env: Path) -> None:
+    """venv's console scripts (nbgrader, jupyter, alembic...) with env's Python in their #! line.
+
+    nbgrader itself runs ``alembic`` from PATH when it opens a gradebook.
+    """
+    shebang = f"#!{venv / 'bin' / 'python'}"
+    for script in (venv / "bin").iterdir():
+        target = env / "bin" / script.name
+        if target.exists() or not script.is_file():
+            continue
+        try:
+            text = script.read_text()
+        except UnicodeDecodeError:
+            continue
+        first, _, rest = text.partition("\n")
+        if first.startswith(shebang):
+            target.write_text(f"#!{env / 'bin' / 'python'}\n{rest}")
+            target.chmod(0o755)
 
 
 def finish(s: Settings) -> None:
