@@ -10,6 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hub.settings import HUB, Settings  # noqa: E402
+from hub.userenv import student_config_dir  # noqa: E402
 
 s = Settings.from_env()
 roster = s.roster
@@ -59,7 +60,16 @@ c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
 c.Spawner.cmd = [str(s.python), "-m", "jupyterhub.singleuser"]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.environment = {"PATH": s.user_path, "DLCOURSE_EXCHANGE": "on"}
+staff = {*roster["instructor"], s.grader}
+
+
+def jupyter_config_path(spawner) -> str:
+    """Students' servers read the students' Jupyter config first (no formgrader, no Create
+    Assignment; the Assignments list and Validate on); instructors and graders keep every tool."""
+    return "" if spawner.user.name in staff else str(student_config_dir(s))
+
+
+c.Spawner.environment = {"PATH": s.user_path, "JUPYTER_CONFIG_PATH": jupyter_config_path}
 c.Spawner.start_timeout = 180  # a loaded 2-core machine starts JupyterLab slowly
 c.Spawner.http_timeout = 180
 # The server's token must read the user's own groups, or nbgrader's JupyterHubAuthPlugin

@@ -14,7 +14,10 @@ Two ways to fill it:
   in a second, world-readable environment in a second, instead of a 2-minute install.
 
 Either way it ends with ``etc/jupyter/nbgrader_config.py``: the exchange settings that every
-account's nbgrader reads (JupyterHub auth plugin, course id, exchange root).
+account's nbgrader reads (JupyterHub auth plugin, course id, exchange root), and with
+``etc/dlcourse-student``: the Jupyter config students' servers get (first on their
+``JUPYTER_CONFIG_PATH``): nbgrader's instructor tools (formgrader, Create Assignment) off,
+the Assignments list on, Validate with the course's cell limit (dlcourse.lab's settings).
 """
 from __future__ import annotations
 
@@ -100,9 +103,18 @@ def copy_scripts(venv: Path, env: Path) -> None:
             target.chmod(0o755)
 
 
+def student_config_dir(s: Settings) -> Path:
+    return s.env / "etc" / "dlcourse-student"
+
+
 def finish(s: Settings) -> None:
-    """The nbgrader config, readable permissions, and the setup stamp."""
+    """The nbgrader config, the students' Jupyter config, readable permissions, the setup stamp."""
+    from dlcourse.lab import write_config
+
     write_atomically(s.env / "etc" / "jupyter" / "nbgrader_config.py", nbgrader_config(s))
+    folder = student_config_dir(s)
+    shutil.rmtree(folder, ignore_errors=True)  # its own files only, never hard links into a venv
+    write_config(folder, exchange=True)
     subprocess.run(["chmod", "-R", "a+rX", str(s.env)], check=True)
     for parent in [s.env, *s.env.parents]:
         if parent == Path("/"):

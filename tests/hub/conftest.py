@@ -127,3 +127,22 @@ def context(browser):
     ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
     ctx.close()
+
+
+# ---------------------------------------------------------------------------------------
+# the steps of test_class.py form one cycle: after a failed step, the later ones are skipped
+
+_failed_step: list[str] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed and HERE in Path(str(item.fspath)).resolve().parents:
+        _failed_step.append(item.name)
+    return report
+
+
+def pytest_runtest_setup(item):
+    if _failed_step and HERE in Path(str(item.fspath)).resolve().parents:
+        pytest.skip(f"an earlier step of the class cycle failed: {_failed_step[0]}")

@@ -71,8 +71,9 @@ def cannot_read(klass, role: str, path: Path) -> None:
         f"{klass.users[role]} could {cmd} {path}:\n{result.stdout[:300]}"
 
 
-def login(page, klass, role: str) -> None:
-    page.goto(f"{klass.url}/hub/login")
+def login(page, klass, role: str, then: str = "") -> None:
+    """The hub's login page, as that user; then (a path) is where the hub sends them next."""
+    page.goto(f"{klass.url}/hub/login" + (f"?next={then}" if then else ""))
     page.fill("input[name=username]", klass.users[role])
     page.fill("input[name=password]", klass.password)
     page.click("#login_submit")
@@ -155,6 +156,9 @@ def test_student2_fetches_and_submits_in_jupyterlab(klass, context, artifacts):
     login(page, klass, "student2")
     page.wait_for_url(re.compile(r"/user/[^/]+/lab"))
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Nbgrader$")).click()
+    expect(page.locator("li[data-command='nbgrader:open-assignment-list']")).to_be_visible()
+    # instructor tools are off for students (the students' Jupyter config, hub/userenv.py)
+    expect(page.locator("li[data-command='nbgrader:open-formgrader']")).to_have_count(0)
     page.locator("li[data-command='nbgrader:open-assignment-list']").click()
     released = page.locator("#released_assignments_list")
     expect(released.get_by_text(ASSIGNMENT)).to_be_visible()
@@ -238,7 +242,8 @@ def test_students_cannot_read_each_other_the_solutions_oracles_or_gradebook(klas
     cannot_read(klass, "student2", exchange / "feedback")
     cannot_read(klass, "student2", klass.home("student1"))
     cannot_read(klass, "student2", klass.home("student1") / ASSIGNMENT / NOTEBOOK)
-    for rel in ("solutions", "autograder", "autograder/oracles", "solutions/01-perceptron/perceptron.ipynb"):
+    for rel in ("solutions", "autograder", "autograder/oracles", "autograder/gradebook.db",
+                "solutions/01-perceptron/perceptron.ipynb"):
         cannot_read(klass, "student1", course_dir / rel)
     # the other's submission cannot be found: its folder name ends in a random part
     result = klass.run_as("student2", "sh", "-c",
@@ -296,13 +301,15 @@ def test_each_student_fetches_feedback_with_their_own_score(klass):
 
 
 def test_grader_opens_formgrader_in_its_own_tab(klass, context, artifacts):
-    page = context.new_page()
-    login(page, klass, "grader")
-    page.wait_for_url(re.compile(r"/user/[^/]+/"))
-    tab = context.new_page()  # formgrader gets its own tab: JupyterHub >= 4.1 forbids framing it
-    tab.goto(f"{klass.url}/services/dlcourse/formgrader")
+    # formgrader gets a tab of its own (top level, never an iframe: JupyterHub >= 4.1 sends
+    # frame-ancestors 'none'); the hub's login sends the grader there through OAuth
+    tab = context.new_page()
+    login(tab, klass, "grader", then="/services/dlcourse/formgrader/")
+    tab.wait_for_url(re.compile(r"/services/dlcourse/formgrader"))
     expect(tab.locator("#main-table").get_by_text(ASSIGNMENT)).to_be_visible()
     tab.screenshot(path=str(artifacts / "grader-formgrader-tab.png"))
     tab.goto(f"{klass.url}/services/dlcourse/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK[:-6]}")
-    expect(tab.get_by_text(klass.users["student1"]).first).to_be_visible()
+    # formgrader shows submissions anonymised: one with full marks, one with none
+    expect(tab.get_by_role("row", name=re.compile(rf"^Submission #\d+ {FULL:g} / {FULL:g} "))).to_be_visible()
+    expect(tab.get_by_role("row", name=re.compile(rf"^Submission #\d+ 0 / {FULL:g} "))).to_be_visible()
     tab.screenshot(path=str(artifacts / "grader-formgrader-submissions.png"))
