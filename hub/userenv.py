@@ -75,12 +75,19 @@ def clone(env: Path, venv: Path = ROOT / ".venv", repo: Path = ROOT) -> None:
     for item in src.iterdir():
         if "dlcourse" in item.name or item.name.startswith("__editable__"):
             continue  # the editable install points into the repository: copied below instead
-        subprocess.run(["cp", "-al", str(item), str(dst / item.name)], check=True)
+        link_or_copy(item, dst / item.name)
     shutil.copytree(repo / "dlcourse", dst / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
     for folder in ("share", "etc"):
         if (venv / folder).is_dir():
-            subprocess.run(["cp", "-al", str(venv / folder), str(env / folder)], check=True)
+            link_or_copy(venv / folder, env / folder)
     copy_scripts(venv, env)
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Hard links (instant) where src and dst share a file system, a copy otherwise."""
+    if subprocess.run(["cp", "-al", str(src), str(dst)], capture_output=True).returncode != 0:
+        shutil.rmtree(dst, ignore_errors=True) if dst.is_dir() else dst.unlink(missing_ok=True)
+        subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
 
 
 def copy_scripts(venv: Path, env: Path) -> None:

@@ -155,10 +155,12 @@ def test_student2_fetches_and_submits_in_jupyterlab(klass, context, artifacts):
     page = context.new_page()
     login(page, klass, "student2")
     page.wait_for_url(re.compile(r"/user/[^/]+/lab"))
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Nbgrader$")).click()
-    expect(page.locator("li[data-command='nbgrader:open-assignment-list']")).to_be_visible()
     # instructor tools are off for students (the students' Jupyter config, hub/userenv.py)
-    expect(page.locator("li[data-command='nbgrader:open-formgrader']")).to_have_count(0)
+    disabled = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
+                             ".textContent).disabledExtensions")
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= set(disabled), disabled
+    assert "@jupyter/nbgrader:assignment-list" not in disabled
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Nbgrader$")).click()
     page.locator("li[data-command='nbgrader:open-assignment-list']").click()
     released = page.locator("#released_assignments_list")
     expect(released.get_by_text(ASSIGNMENT)).to_be_visible()
