@@ -72,10 +72,9 @@ def jupyter_config_path(spawner) -> str:
 c.Spawner.environment = {"PATH": s.user_path, "JUPYTER_CONFIG_PATH": jupyter_config_path}
 c.Spawner.start_timeout = 180  # a loaded 2-core machine starts JupyterLab slowly
 c.Spawner.http_timeout = 180
-# The server's token must read the user's own groups, or nbgrader's JupyterHubAuthPlugin
-# gets 403 and the Assignments list says "Error fetching courses" (JupyterHub >= 4 narrows it).
-c.Spawner.server_token_scopes = ["access:servers!server", "users:activity!user",
-                                 "read:users:name!user", "read:users:groups!user"]
+# nbgrader's JupyterHubAuthPlugin reads the user's groups with the server's own token
+# (JUPYTERHUB_API_TOKEN, JUPYTERHUB_API_URL): every token may read its owner's name and groups,
+# so JupyterHub's default server token scopes suffice (make hub-test's Assignments list shows it).
 
 # --- formgrader: a JupyterLab server run by the grader account in the course directory,
 # reachable at /services/<course>/formgrader by formgrade-<course> members. JupyterHub >= 4.1

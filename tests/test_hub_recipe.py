@@ -2,7 +2,7 @@
 
 hub/jupyterhub_config.py is loaded the way JupyterHub loads it, from a roster in a temporary
 folder, and checked for what the class depends on: real users and PAM by default, loopback,
-the course groups nbgrader's JupyterHubAuthPlugin reads, a server token that may read them,
+the course groups nbgrader's JupyterHubAuthPlugin reads,
 formgrader as the grader's service, and students without the instructor tools.
 """
 from __future__ import annotations
@@ -55,7 +55,6 @@ def test_hub_config_real_users_pam_loopback_and_course_groups(hub_env):
     assert c.Authenticator.admin_users == {"ada"}
     assert c.JupyterHub.load_groups == {"nbgrader-dlcourse": {"users": ["bob", "cy"]},
                                         "formgrade-dlcourse": {"users": ["ada", "grader-dlcourse"]}}
-    assert "read:users:groups!user" in c.Spawner.server_token_scopes  # else "Error fetching courses"
     assert c.Spawner.cmd[0] == "/opt/dlcourse-hub/env/bin/python"
 
 
