@@ -8,10 +8,13 @@
 #   make gpu-check  everything the course promises on a GPU (one line and exit 0 without one)
 #   make student-dist  the student distribution in dist/ (notebooks, wheel, README; no solutions)
 #   make site    the course website in dist/site/html (built offline)
+#   make hub     run the course as a class on JupyterHub (root; README: Running a class on JupyterHub)
+#   make hub-test  a whole class cycle on a throw-away hub with real accounts (root)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# VENV=... points make at another environment (the hub's grader: make grade VENV=/opt/dlcourse-hub/env)
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
@@ -20,8 +23,8 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: system-test system-e2e system-grade setup lab instructor workspace test e2e release grade \
-  bench bench-grading gpu-check student-dist site clean
+.PHONY: system-test system-e2e system-grade system-hub system-hub-test hub-deps hub hub-test setup lab \
+  instructor workspace test e2e release grade bench bench-grading gpu-check student-dist site clean
 
 setup: $(STAMP)
 
@@ -45,7 +48,7 @@ instructor: setup
 
 # Debian packages a target needs (.ci/apt-packages): installed when that needs no password,
 # otherwise one message, before anything else runs.
-system-test system-e2e:
+system-test system-e2e system-hub system-hub-test:
 	@bash .ci/system-packages $(@:system-%=%)
 system-grade:
 	@bash .ci/system-packages --soft grade
@@ -92,6 +95,32 @@ student-dist: setup
 # the notebooks' fast-mode outputs are cached in dist/site/cache/ (a cold build runs all eight).
 site: setup
 	$(BIN)/python -m publish.site $(ARGS)
+
+# The class hub (hub/): jupyterhub from the `hub` extra, its proxy from npm into hub/node_modules
+# (hub/package-lock.json; never a global install).
+HUB_STAMP := $(VENV)/.installed-hub
+HUB_NPM_STAMP := hub/node_modules/.package-lock.json
+
+$(HUB_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[pinned,test,hub]'
+	@touch $@
+
+$(HUB_NPM_STAMP): hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+
+hub-deps: setup $(HUB_STAMP) $(HUB_NPM_STAMP)
+
+# Prepare the machine (python -m hub.setup: exchange, homes, user environment, the grader's
+# course copy) and run the hub in the foreground; settings from DLHUB_* (hub/settings.py).
+hub: system-hub hub-deps
+	@test "$$(id -u)" = 0 || { echo "make hub runs as root: it switches to each user's account"; exit 1; }
+	$(BIN)/python -m hub.setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyterhub -f hub/jupyterhub_config.py
+
+# A whole class on a throw-away hub: accounts created and removed, loopback only, screenshots
+# and logs in artifacts/hub/.
+hub-test: system-hub-test hub-deps
+	$(BIN)/python -m pytest tests/hub -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf dist $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \

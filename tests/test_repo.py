@@ -31,7 +31,7 @@ def conda_pins(path):
     return pins
 
 
-PINNED_EXTRAS = ("pinned", "test", "site")  # what `make setup` installs, all exact pins
+PINNED_EXTRAS = ("pinned", "test", "site", "hub")  # what `make setup` and the hub install: exact pins
 
 
 def test_environment_yml_pins_match_pyproject():

@@ -1,0 +1,1 @@
+"""The course hub: JupyterHub + nbgrader exchange recipe (see README, "Running a class on JupyterHub")."""
