@@ -9,7 +9,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import cgroup, sandbox
 from autograder.sandbox import SandboxedExecute
-from submissions import ROOT
+from submissions import ROOT, plant_links
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_problem() is not None, reason="bubblewrap cannot run here")
 
@@ -101,31 +101,6 @@ def test_notebook_time_limit_marks_the_rest_as_not_run(tmp_path):
     assert "too late" not in outputs_text(nb.cells[1])
 
 
-def plant_links(canary_file, canary_dir, created):
-    """A cell that plants links to host paths wherever the kernel can write near its sockets and
-    connection file, swaps the connection file and a socket for links, then kills its kernel."""
-    return f"""
-import glob, json, os
-from ipykernel.connect import get_connection_file
-run = os.path.dirname(get_connection_file())
-sock = os.path.dirname(json.load(open(get_connection_file()))['ip'])
-planted = []
-for folder in {{run, sock, os.getcwd(), os.path.dirname(run)}}:
-    for name, target in (("evil-file", {str(canary_file)!r}), ("evil-dir", {str(canary_dir)!r})):
-        try:
-            os.symlink(target, os.path.join(folder, name)); planted.append(os.path.join(folder, name))
-        except OSError:
-            pass
-for victim, target in [(get_connection_file(), {str(created)!r})] + [(p, {str(canary_file)!r}) for p in glob.glob(sock + '/kernel-*')]:
-    try:
-        os.rename(victim, victim + '.old'); os.symlink(target, victim); planted.append(victim)
-    except OSError:
-        pass
-print('planted', planted, flush=True)
-os._exit(1)
-"""
-
-
 def test_links_planted_by_a_kernel_never_make_the_grader_touch_host_files(tmp_path):
     host = tmp_path / "host"
     host.mkdir(mode=0o700)
@@ -160,3 +135,16 @@ def test_the_sandbox_is_bounded_as_a_whole_where_cgroups_work(tmp_path):
     # each child holds 400 MiB, under the 768 MiB per-process limit; together they exceed the sandbox's
     assert "statuses [0, 0, 0]" not in text, text
     assert "statuses" in text or "KernelDied" in text, text
+
+
+def test_the_sandbox_gets_its_cpu_quota_however_many_processes_it_forks(tmp_path):
+    if cgroup.problem() is not None:
+        pytest.skip(cgroup.problem())
+    spin = ("import os, resource, time\nstart = time.time()\nkids = []\nfor _ in range(4):\n"
+            "    pid = os.fork()\n    if pid == 0:\n        while time.time() < start + 4:\n            pass\n"
+            "        os._exit(0)\n    kids.append(pid)\nfor p in kids:\n    os.waitpid(p, 0)\n"
+            "wall = time.time() - start\ncpu = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print('CPU', (cpu.ru_utime + cpu.ru_stime) / wall)")
+    nb = run([spin], tmp_path, cpus=0.1)
+    cores = float(outputs_text(nb.cells[0]).split("CPU", 1)[1].split()[0])
+    assert cores < 0.2, f"four busy processes used {cores:.2f} cores of a 0.1-core sandbox"
