@@ -4,8 +4,8 @@ One sandboxed batch of 01-perceptron (two jobs, short limits) grades answers tha
 score without the defences: a solved notebook that also plants links for the grader to
 follow on a kernel restart (class 1), a blank notebook whose cells exec the solutions
 through a link in its folder and a student folder that links to another's (class 2), and
-a solved notebook graded beside one that forks busy processes, plus one that sleeps past
-its cell limit (class 3). Each test checks the report and keeps its evidence.
+a solved notebook graded beside one that forks busy processes and then hangs, which is
+graded again alone after its time limit (class 3). Each test checks the report and keeps its evidence.
 """
 import os
 import stat
@@ -39,17 +39,16 @@ def exec_solutions_from(link_name):
     return nb
 
 
-def fork_bomb(children=16, spin_s=45, naps=4, nap_s=8):
-    """A light notebook (ungraded cells deleted) that forks busy processes in its second answer,
-    and naps (below the cell limit) in the next ones, so that they spin beside the others."""
+def fork_bomb(children=32):
+    """A light notebook (ungraded cells deleted) whose first answer forks busy processes, each in
+    a session of its own (so Linux's per-session autogroups do not share them out), and then
+    hangs, ignoring interrupts, until the cell limit has its kernel restarted."""
     nb = blank(A)
     nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.metadata.get("nbgrader")]
-    nb = with_answer(nb, "threshold_unit", "import os, time\nimport dlcourse.grading, numpy, torch", prepend=True)
-    fork = (f"import os, time\n_end = time.time() + {spin_s}\nfor _ in range({children}):\n"
-            "    if os.fork() == 0:\n        while time.time() < _end:\n            pass\n        os._exit(0)\n")
-    for i, gid in enumerate(list(answer_cells(nb))[1:2 + naps]):
-        nb = with_answer(nb, gid, (fork if i == 0 else "import time\n") + f"time.sleep({nap_s})", prepend=True)
-    return nb
+    attack = (f"import os, signal, time\nfor _ in range({children}):\n    if os.fork() == 0:\n"
+              "        os.setsid()\n        while True:\n            pass\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+              "while True:\n    time.sleep(1)\n")
+    return with_answer(nb, "threshold_unit", attack, prepend=True)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +72,6 @@ def batch(tmp_path_factory):
         next((ROOT / "solutions" / A).glob("*.ipynb")))
     (workdir / "submitted" / "mallory").mkdir()
     (workdir / "submitted" / "mallory" / A).symlink_to(workdir / "submitted" / "bystander" / A)
-    # time limits: sleeps past the cell limit whoever runs beside it
-    submit(with_answer(blank(A), "threshold_unit", f"import time\ntime.sleep({CELL_TIMEOUT + 5})", prepend=True),
-           workdir, "slow", A)
     started = time.monotonic()
     grade_all(workdir, Options(jobs=2, progress=False, cell_timeout=CELL_TIMEOUT, notebook_timeout=400,
                                memory_mb=1536))
@@ -111,10 +107,10 @@ def test_class3_busy_processes_do_not_cost_a_notebook_beside_them_its_points(bat
 
 
 def test_a_time_limit_is_retried_alone_and_then_named_in_the_report(batch):
-    row = batch["report"]["slow"]
+    row = batch["report"]["bomb"]
     assert row["status"] == "graded" and float(row["score"]) == 0.0, row
     assert "reached a time limit (also when graded alone): cell time limit" in row["reason"], row
-    key = f"slow/{A}"
+    key = f"bomb/{A}"
     assert key not in GradedState(batch["workdir"]).digests, "a timed-out grade must not be skipped next run"
 
 
