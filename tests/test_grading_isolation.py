@@ -16,7 +16,7 @@ import time
 import pytest
 
 from autograder import cgroup, sandbox
-from autograder.grade import GradedState, Options, find_submissions, grade_all
+from autograder.grade import GradedState, Options, Outcome, find_submissions, folder_digest, grade_all
 from autograder.nbgrader_cli import assignments
 from roundtrip import read_report
 from submissions import ROOT, answer_cells, blank, plant_links, points, solved, submit, with_answer
@@ -145,13 +145,13 @@ def test_a_fifo_and_names_that_are_not_utf8_do_not_stop_the_batch(tmp_path):
 def test_feedback_and_export_steps_have_time_limits(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")  # alembic, for the gradebook
     submit(blank(A), tmp_path, "done-before", A)
-    todo, _ = find_submissions(tmp_path, assignments(), tmp_path / "staging")
-    GradedState(tmp_path).record(todo[0])  # graded before and unchanged: only the closing steps run
+    digest = folder_digest(tmp_path / "submitted" / "done-before" / A)
+    GradedState(tmp_path).record(Outcome("done-before", A, digest=digest))  # graded before: only the closing steps run
     os.mkfifo(tmp_path / "grades.csv")  # nbgrader export blocks opening it for writing
+    options = Options(progress=False)
+    options.step_timeout = 8
     done = {}
-    worker = threading.Thread(target=lambda: done.update(o=grade_all(tmp_path, Options(progress=False,
-                                                                                        step_timeout=8))),
-                              daemon=True)
+    worker = threading.Thread(target=lambda: done.update(o=grade_all(tmp_path, options)), daemon=True)
     worker.start()
     worker.join(120)
     if worker.is_alive():
