@@ -148,3 +148,12 @@ def test_the_sandbox_gets_its_cpu_quota_however_many_processes_it_forks(tmp_path
     nb = run([spin], tmp_path, cpus=0.1)
     cores = float(outputs_text(nb.cells[0]).split("CPU", 1)[1].split()[0])
     assert cores < 0.2, f"four busy processes used {cores:.2f} cores of a 0.1-core sandbox"
+
+
+def test_without_cgroups_a_sandbox_still_runs_on_rlimits(tmp_path, monkeypatch):
+    monkeypatch.setattr(cgroup, "_v2_base", lambda: None)
+    monkeypatch.setattr(cgroup, "_v1_bases", lambda: None)
+    assert "cgroups cannot be used here" in cgroup.problem()
+    nb = run(["import resource\nprint('ran', resource.getrlimit(resource.RLIMIT_DATA)[0] // 2**20)"], tmp_path,
+             memory_limit_mb=1024)
+    assert "ran 1024" in outputs_text(nb.cells[0])
