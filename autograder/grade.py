@@ -250,14 +250,16 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         state = GradedState(workdir)
         skipped = [] if options.force else [o for o in todo if state.unchanged(o)]
         for o in skipped:
-            o.status, o.reason = "graded", "; ".join(filter(None, ["unchanged since it was last graded", o.reason]))
+            o.status = "graded"
+            o.reason = "; ".join(filter(None, ["unchanged since it was last graded", o.reason]))
         todo = [o for o in todo if o not in skipped]
         results = autograde_batch(todo, workdir, options, Path(staging), state)
     graded = results + skipped
     if graded:
         attach_scores(graded, workdir)
     for name in sorted({o.assignment for o in results if o.status == "graded"}):
-        run_step(f"feedback for {name}", options, "generate_feedback", name, "--force", *course_overrides(workdir))
+        run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
+                 *course_overrides(workdir))
     if graded:
         run_step("export", options, "export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
     if options.sandbox:
@@ -289,15 +291,17 @@ def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, stagin
                             unit="submission", disable=not options.progress))
     crowded = min(jobs, len(todo)) > 1
     again = [o for o in results if o.time_limit] if crowded else []
-    for o in tqdm(again, desc="grading alone after a time limit", unit="submission", disable=not options.progress):
+    for o in tqdm(again, desc="grading alone after a time limit", unit="submission",
+                  disable=not options.progress):
         o.reason = left_out[id(o)]
         grade_one(o)
     retried = {id(o) for o in again}
     for o in results:
         if o.time_limit and o.status == "graded":
             alone = " (also when graded alone)" if id(o) in retried else ""
-            o.reason = "; ".join(filter(None, [f"reached a time limit{alone}: {o.time_limit}; scored what ran "
-                                               "before it; graded again by the next run", o.reason]))
+            note = (f"reached a time limit{alone}: {o.time_limit}; scored what ran before it; "
+                    "graded again by the next run")
+            o.reason = "; ".join(filter(None, [note, o.reason]))
     return results
 
 

@@ -16,7 +16,8 @@ def assignments() -> list[str]:
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def nbgrader(*args: str, timeout: float = STEP_TIMEOUT_S, env: dict | None = None) -> subprocess.CompletedProcess:
+def nbgrader(*args: str, timeout: float = STEP_TIMEOUT_S,
+             env: dict | None = None) -> subprocess.CompletedProcess:
     """``nbgrader <args>`` with this repository's nbgrader_config.py; output captured.
 
     Raises ``subprocess.TimeoutExpired`` (the process killed) after ``timeout`` seconds."""

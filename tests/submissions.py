@@ -91,7 +91,9 @@ for folder in {{run, sock, os.getcwd(), os.path.dirname(run)}}:
             os.symlink(target, os.path.join(folder, name)); planted.append(os.path.join(folder, name))
         except OSError:
             pass
-for victim, target in [(get_connection_file(), {str(created)!r})] + [(p, {str(canary_file)!r}) for p in glob.glob(sock + '/kernel-*')]:
+swaps = [(get_connection_file(), {str(created)!r})]
+swaps += [(p, {str(canary_file)!r}) for p in glob.glob(sock + '/kernel-*')]
+for victim, target in swaps:
     try:
         os.rename(victim, victim + '.old'); os.symlink(target, victim); planted.append(victim)
     except OSError:

@@ -46,7 +46,8 @@ def fork_bomb(children=32):
     nb = blank(A)
     nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.metadata.get("nbgrader")]
     attack = (f"import os, signal, time\nfor _ in range({children}):\n    if os.fork() == 0:\n"
-              "        os.setsid()\n        while True:\n            pass\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+              "        os.setsid()\n        while True:\n            pass\n"
+              "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
               "while True:\n    time.sleep(1)\n")
     return with_answer(nb, "threshold_unit", attack, prepend=True)
 
@@ -64,8 +65,8 @@ def batch(tmp_path_factory):
     submit(fork_bomb(), workdir, "bomb", A)
     submit(solved(A), workdir, "bystander", A)
     # class 1: solved, but the last answer plants links and kills its kernel
-    submit(with_answer(solved(A), "fit_logistic", plant_links(canary_file, canary_dir, created), prepend=True),
-           workdir, "escape", A)
+    escape = plant_links(canary_file, canary_dir, created)
+    submit(with_answer(solved(A), "fit_logistic", escape, prepend=True), workdir, "escape", A)
     # class 2: answers read through a link; a student folder that links to another's
     submit(exec_solutions_from("reference.json"), workdir, "link-thief", A)
     (workdir / "submitted" / "link-thief" / A / "reference.json").symlink_to(
@@ -92,12 +93,14 @@ def test_class2_a_link_in_a_submission_is_left_out_and_earns_nothing(batch):
     row = batch["report"]["link-thief"]
     assert row["status"] == "graded" and float(row["score"]) == 0.0, row
     assert "reference.json: a symbolic link" in row["reason"]
-    assert (batch["workdir"] / "submitted" / "link-thief" / A / "reference.json").is_symlink()  # evidence kept
+    link = batch["workdir"] / "submitted" / "link-thief" / A / "reference.json"
+    assert link.is_symlink()  # the evidence is kept
 
 
 def test_class2_a_student_folder_linked_to_another_is_refused(batch):
     row = batch["report"]["mallory"]
-    assert row["status"] == "rejected" and float(row["score"]) == 0.0 and "symbolic link" in row["reason"], row
+    assert row["status"] == "rejected" and float(row["score"]) == 0.0, row
+    assert "symbolic link" in row["reason"], row
     assert float(batch["report"]["bystander"]["score"]) == TOTAL
 
 
@@ -143,10 +146,12 @@ def test_a_fifo_and_names_that_are_not_utf8_do_not_stop_the_batch(tmp_path):
 
 
 def test_feedback_and_export_steps_have_time_limits(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")  # alembic, for the gradebook
+    # nbgrader's Gradebook runs alembic from PATH when it creates the gradebook
+    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
     submit(blank(A), tmp_path, "done-before", A)
     digest = folder_digest(tmp_path / "submitted" / "done-before" / A)
-    GradedState(tmp_path).record(Outcome("done-before", A, digest=digest))  # graded before: only the closing steps run
+    # graded before and unchanged: only the closing steps run
+    GradedState(tmp_path).record(Outcome("done-before", A, digest=digest))
     os.mkfifo(tmp_path / "grades.csv")  # nbgrader export blocks opening it for writing
     options = Options(progress=False)
     options.step_timeout = 8

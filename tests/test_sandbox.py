@@ -127,7 +127,8 @@ def test_the_sandbox_is_bounded_as_a_whole_where_cgroups_work(tmp_path):
     if cgroup.problem() is not None:
         pytest.skip(cgroup.problem())
     three_hogs = ("import os, sys\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
-                  "        try:\n            b = bytearray(400 * 2**20)\n            b[::4096] = b'x' * len(b[::4096])\n"
+                  "        try:\n            b = bytearray(400 * 2**20)\n"
+                  "            b[::4096] = b'x' * len(b[::4096])\n"
                   "            import time; time.sleep(3)\n        finally:\n            os._exit(0)\n"
                   "    kids.append(pid)\nprint('statuses', [os.waitpid(p, 0)[1] for p in kids])")
     nb = run([three_hogs, "print('alive')"], tmp_path, memory_limit_mb=768)
@@ -141,7 +142,8 @@ def test_the_sandbox_gets_its_cpu_quota_however_many_processes_it_forks(tmp_path
     if cgroup.problem() is not None:
         pytest.skip(cgroup.problem())
     spin = ("import os, resource, time\nstart = time.time()\nkids = []\nfor _ in range(4):\n"
-            "    pid = os.fork()\n    if pid == 0:\n        while time.time() < start + 4:\n            pass\n"
+            "    pid = os.fork()\n    if pid == 0:\n"
+            "        while time.time() < start + 4:\n            pass\n"
             "        os._exit(0)\n    kids.append(pid)\nfor p in kids:\n    os.waitpid(p, 0)\n"
             "wall = time.time() - start\ncpu = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
             "print('CPU', (cpu.ru_utime + cpu.ru_stime) / wall)")
@@ -154,6 +156,6 @@ def test_without_cgroups_a_sandbox_still_runs_on_rlimits(tmp_path, monkeypatch):
     monkeypatch.setattr(cgroup, "_v2_base", lambda: None)
     monkeypatch.setattr(cgroup, "_v1_bases", lambda: None)
     assert "cgroups cannot be used here" in cgroup.problem()
-    nb = run(["import resource\nprint('ran', resource.getrlimit(resource.RLIMIT_DATA)[0] // 2**20)"], tmp_path,
-             memory_limit_mb=1024)
+    cell = "import resource\nprint('ran', resource.getrlimit(resource.RLIMIT_DATA)[0] // 2**20)"
+    nb = run([cell], tmp_path, memory_limit_mb=1024)
     assert "ran 1024" in outputs_text(nb.cells[0])
