@@ -86,7 +86,8 @@ class Cgroup:
         base = _v2_base()
         if base is not None:
             enable = " ".join(f"+{c}" for c in CONTROLLERS)
-            (base / "cgroup.subtree_control").write_text(enable)  # EBUSY where the grader's group holds processes
+            # EBUSY where the grader's own group holds processes (no delegation): then v2 is not usable
+            (base / "cgroup.subtree_control").write_text(enable)
             parent = base / PARENT
             parent.mkdir(exist_ok=True)
             (parent / "cgroup.subtree_control").write_text(enable)
@@ -155,7 +156,8 @@ class Cgroup:
     def usage(self) -> dict[str, float]:
         """Peak memory (MiB) and CPU time (s) of the group so far, where the kernel reports them."""
         found = {}
-        reads = ({"peak_memory_mib": ("memory", "memory.peak", 2**20), "cpu_seconds": ("cpu", "cpu.stat", 1e6)}
+        reads = ({"peak_memory_mib": ("memory", "memory.peak", 2**20),
+                  "cpu_seconds": ("cpu", "cpu.stat", 1e6)}
                  if self.version == 2 else
                  {"peak_memory_mib": ("memory", "memory.max_usage_in_bytes", 2**20),
                   "cpu_seconds": ("cpuacct", "cpuacct.usage", 1e9)})

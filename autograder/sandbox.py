@@ -119,8 +119,8 @@ def _ancestors(path: str) -> list[str]:
 ENTER_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
-def bwrap_command(kernel_cmd: list[str], plan: SandboxPlan, work: str, run: str, sock: str, extra_ro: list[str],
-                  env: dict[str, str], cgroup_procs: list[str] | None = None) -> list[str]:
+def bwrap_command(kernel_cmd: list[str], plan: SandboxPlan, work: str, run: str, sock: str,
+                  extra_ro: list[str], env: dict[str, str], cgroup_procs: list[str] | None = None) -> list[str]:
     """The full command: cgroup entry, bwrap, optional drop to an unprivileged uid, prlimit, the kernel.
 
     ``run`` (the connection file) is read-only inside; ``sock`` (the kernel's sockets) and
@@ -152,7 +152,8 @@ def bwrap_command(kernel_cmd: list[str], plan: SandboxPlan, work: str, run: str,
                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
     lim = plan.limits
     cmd += [shutil.which("prlimit") or "/usr/bin/prlimit", f"--data={lim.memory_mb * 2**20}",
-            f"--cpu={lim.cpu_seconds}", f"--nproc={_nproc_limit(plan)}", f"--fsize={lim.file_mb * 2**20}", "--"]
+            f"--cpu={lim.cpu_seconds}", f"--nproc={_nproc_limit(plan)}", f"--fsize={lim.file_mb * 2**20}",
+            "--"]
     return cmd + kernel_cmd
 
 
@@ -251,7 +252,8 @@ class SandboxKernelManager(AsyncKernelManager):
         self._ensure_cgroup()
         for folder in (self._work, self._sock):  # a restart starts from fresh folders
             fresh_dir(folder)
-        copy_regular_tree(source, self._work, skip=lambda name: name.endswith(".ipynb") or name.startswith("."))
+        copy_regular_tree(source, self._work,
+                          skip=lambda name: name.endswith(".ipynb") or name.startswith("."))
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         make_readable(Path(self.connection_file))
         if self.plan.uid is not None:
@@ -332,9 +334,11 @@ class SandboxedExecute(Execute):
     memory_limit_mb = Integer(4096, help="Memory limit of a kernel, in MiB.").tag(config=True)
     cpu_time_limit = Integer(900, help="CPU-time limit of a kernel, in seconds.").tag(config=True)
     process_limit = Integer(128, help="Processes and threads a kernel may run.").tag(config=True)
-    cpus = Float(1.0, help="CPU quota of a whole sandbox, in cores (where cgroups can be used).").tag(config=True)
+    cpus = Float(1.0, help="CPU quota of a whole sandbox, in cores (where cgroups can be used)."
+                 ).tag(config=True)
     cgroups = Bool(True, help="Bound each sandbox as a whole with a cgroup (memory, processes, CPU); "
-                              "where cgroups cannot be written, rlimits only, with a warning.").tag(config=True)
+                              "where cgroups cannot be written, rlimits only, with a warning."
+                   ).tag(config=True)
     notebook_timeout = Integer(1800, help="Wall-clock limit of a whole notebook, in seconds; cells "
                                           "not reached by then are marked as not run.").tag(config=True)
     iopub_timeout = Integer(20, help="Seconds to wait for a cell's last outputs after its reply, and "
