@@ -58,6 +58,10 @@ c.SandboxedExecute.memory_limit_mb = 4096
 c.SandboxedExecute.cpu_time_limit = 900
 c.SandboxedExecute.process_limit = 128
 c.SandboxedExecute.notebook_timeout = 1800
+# Memory and processes above bound each sandbox as a whole too, with a CPU quota in cores, by a
+# cgroup per sandbox (autograder/cgroup.py); where none can be written, rlimits only, with a warning.
+c.SandboxedExecute.cpus = 1.0
+c.SandboxedExecute.cgroups = True
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"Warning"  # a warning on stderr never costs points
 c.OverwriteCells.add_missing_cells = True  # a deleted graded cell is restored and graded

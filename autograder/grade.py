@@ -2,15 +2,20 @@
 
 Submissions are read from ``<workdir>/submitted/<student>/<assignment>/*.ipynb``
 (nbgrader's exchange puts them there with ``nbgrader collect``, or an instructor copies
-collected files there). For each one, in parallel processes (one nbgrader process per
-submission, as many at a time as cores):
+collected files there). First every submission folder is vetted without following links
+(autograder/vet.py): links, special files, oversized files and bad names are left out
+with a reason, linked student or assignment folders are refused, and what passed is
+copied into a private staging tree that nbgrader grades from. For each one, in parallel
+processes (one nbgrader process per submission, as many at a time as cores):
 
 1. ``nbgrader autograde`` runs the notebook in fast mode in a bubblewrap sandbox with the
    oracle preprocessors (autograder/sandbox.py, autograder/preprocessors.py); students it
    has not seen are added to the gradebook;
 2. a submission that cannot be graded is recorded with its reason and the batch goes on;
 3. a submission graded before and unchanged since is skipped (``--force`` regrades), so a
-   batch that was stopped half-way completes when run again.
+   batch that was stopped half-way completes when run again;
+4. a submission that reached a time limit while other submissions were graded beside it
+   is graded again alone, and only then does its time limit count (named in the report).
 
 Then ``nbgrader generate_feedback`` writes HTML feedback per student, ``nbgrader export``
 writes ``grades.csv`` (nbgrader's columns), and ``report.csv`` lists student, assignment,
@@ -29,6 +34,7 @@ import json
 import os
 import re
 import sys
+import subprocess
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -38,9 +44,11 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from .nbgrader_cli import ROOT, assignments, nbgrader
+from . import cgroup
+from .nbgrader_cli import ROOT, STEP_TIMEOUT_S, assignments, nbgrader
 from .release import release
-from .sandbox import bwrap_problem
+from .sandbox import TIME_LIMIT_MARKER, bwrap_problem
+from .vet import vet_submissions
 
 DEFAULT_WORKDIR = ROOT / "autograder"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -56,6 +64,7 @@ class Options:
     notebook_timeout: int | None = None
     memory_mb: int | None = None
     progress: bool = True
+    step_timeout: float = STEP_TIMEOUT_S  # seconds for each feedback and export step
 
     def nbgrader_flags(self) -> list[str]:
         flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
@@ -81,11 +90,14 @@ class Outcome:
     score: float | None = None
     max_score: float | None = None
     digest: str = ""
+    staged: Path | None = None  # the vetted private copy that nbgrader grades
+    time_limit: str = ""  # which time limit this grading reached, if any
 
 
-def course_overrides(workdir: Path) -> list[str]:
-    """nbgrader options that point submitted/, autograded/, feedback/ and the gradebook at workdir."""
-    return [f"--CourseDirectory.submitted_directory={workdir / 'submitted'}",
+def course_overrides(workdir: Path, submitted: Path | None = None) -> list[str]:
+    """nbgrader options that point submitted/ (the vetted staging tree when given), autograded/,
+    feedback/ and the gradebook at workdir."""
+    return [f"--CourseDirectory.submitted_directory={submitted or workdir / 'submitted'}",
             f"--CourseDirectory.autograded_directory={workdir / 'autograded'}",
             f"--CourseDirectory.feedback_directory={workdir / 'feedback'}",
             f"--CourseDirectory.db_url=sqlite:///{workdir / 'gradebook.db'}"]
@@ -108,30 +120,33 @@ def notebook_problem(path: Path) -> str | None:
     return None
 
 
-def find_submissions(workdir: Path, known: list[str]) -> tuple[list[Outcome], list[Outcome]]:
-    """(to grade, rejected) from ``workdir/submitted``; rejected ones carry their reason."""
+def find_submissions(workdir: Path, known: list[str], staging: Path) -> tuple[list[Outcome], list[Outcome]]:
+    """(to grade, rejected) from ``workdir/submitted``, vetted and staged under ``staging``.
+
+    Rejected ones carry their reason; to-grade ones name what was left out of them, if anything."""
     todo, rejected = [], []
-    submitted = workdir / "submitted"
-    if not submitted.is_dir():
-        return todo, rejected
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            outcome = Outcome(student_dir.name, assignment_dir.name)
-            notebooks = sorted(assignment_dir.glob("*.ipynb"))
-            if not SAFE_NAME.match(outcome.student):
-                outcome.reason = "student id may hold only letters, digits, '.', '_', '-'"
-            elif outcome.assignment not in known:
-                outcome.reason = f"no such assignment (known: {', '.join(known)})"
-            elif not notebooks:
-                outcome.reason = "no notebook in the submission"
-            else:
-                outcome.reason = next(filter(None, map(notebook_problem, notebooks)), "")
-            if outcome.reason:
-                outcome.status, outcome.score = "rejected", 0.0
-                rejected.append(outcome)
-            else:
-                outcome.digest = folder_digest(assignment_dir)
-                todo.append(outcome)
+    for found in vet_submissions(workdir / "submitted", staging):
+        outcome = Outcome(found.student, found.assignment, staged=found.staged)
+        left_out = f"left out: {'; '.join(found.refused)}" if found.refused else ""
+        notebooks = sorted(found.staged.glob("*.ipynb")) if found.staged else []
+        if found.problem:
+            outcome.reason = found.problem
+        elif not SAFE_NAME.match(outcome.student):
+            outcome.reason = "student id may hold only letters, digits, '.', '_', '-'"
+        elif outcome.assignment not in known:
+            outcome.reason = f"no such assignment (known: {', '.join(known)})"
+        elif not notebooks:
+            outcome.reason = "no notebook in the submission"
+        else:
+            outcome.reason = next(filter(None, map(notebook_problem, notebooks)), "")
+        if outcome.reason:
+            outcome.status, outcome.score = "rejected", 0.0
+            outcome.reason = "; ".join(filter(None, [outcome.reason, left_out]))[:1000]
+            rejected.append(outcome)
+        else:
+            outcome.reason = left_out[:1000]
+            outcome.digest = folder_digest(found.staged)
+            todo.append(outcome)
     return todo, rejected
 
 
@@ -148,15 +163,22 @@ def failure_reason(output: str) -> str:
     return (lines[-1] if lines else "nbgrader failed without a message")[:300]
 
 
-def autograde(outcome: Outcome, workdir: Path, options: Options) -> Outcome:
+def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path) -> Outcome:
+    outcome.status, outcome.time_limit = "graded", ""
     try:
         result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
-                          *course_overrides(workdir), *options.nbgrader_flags(),
+                          *course_overrides(workdir, staging), *options.nbgrader_flags(),
                           timeout=options.process_timeout())
-    except Exception as e:  # noqa: BLE001 - a stuck or broken grader: record it, go on
+    except subprocess.TimeoutExpired:
+        outcome.status, outcome.time_limit = "failed", "the grading process's time limit"
+        outcome.reason = f"grading took longer than {options.process_timeout():g} s"
+        return outcome
+    except Exception as e:  # noqa: BLE001 - a broken grader: record it, go on
         outcome.status, outcome.reason = "failed", f"{type(e).__name__}: {e}"[:300]
         return outcome
     log = result.stdout + result.stderr
+    hit = re.search(re.escape(TIME_LIMIT_MARKER) + r": (.*)", log)
+    outcome.time_limit = hit.group(1).strip() if hit else ""
     # nbclient logs a cell timeout or a dead kernel at ERROR level too, but those are graded
     # (the sandbox restarts the kernel); nbgrader says this when a notebook really failed:
     if result.returncode != 0 or "There was an error processing assignment" in log:
@@ -219,23 +241,47 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         problem = bwrap_problem()
         if problem:
             raise SystemExit(f"make grade: {problem}")
+        warn_without_cgroups()
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    todo, rejected = find_submissions(workdir, assignments())
-    todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
-    state = GradedState(workdir)
-    skipped = [] if options.force else [o for o in todo if state.unchanged(o)]
-    for o in skipped:
-        o.status, o.reason = "graded", "unchanged since it was last graded"
-    todo = [o for o in todo if o not in skipped]
+    with tempfile.TemporaryDirectory(prefix="dlcourse-staged-") as staging:  # 0700, the grader's
+        todo, rejected = find_submissions(workdir, assignments(), Path(staging))
+        todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
+        state = GradedState(workdir)
+        skipped = [] if options.force else [o for o in todo if state.unchanged(o)]
+        for o in skipped:
+            o.status = "graded"
+            o.reason = "; ".join(filter(None, ["unchanged since it was last graded", o.reason]))
+        todo = [o for o in todo if o not in skipped]
+        results = autograde_batch(todo, workdir, options, Path(staging), state)
+    graded = results + skipped
+    if graded:
+        attach_scores(graded, workdir)
+    for name in sorted({o.assignment for o in results if o.status == "graded"}):
+        run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
+                 *course_overrides(workdir))
+    if graded:
+        run_step("export", options, "export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
+    if options.sandbox:
+        cgroup.sweep_stale()
+    outcomes = graded + rejected
+    write_report(outcomes, workdir / "report.csv")
+    return outcomes
+
+
+def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path,
+                    state: GradedState) -> list[Outcome]:
+    """Autograde in parallel; then grade again, alone, each one that reached a time limit
+    while others ran beside it. Only then does a time limit count, named in the reason."""
     if todo:
         with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
             release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True,
                     names=sorted({o.assignment for o in todo}))
+    left_out = {id(o): o.reason for o in todo}
 
     def grade_one(o: Outcome) -> Outcome:
-        o = autograde(o, workdir, options)
-        if o.status == "graded":
+        o = autograde(o, workdir, options, staging)
+        if o.status == "graded" and not o.time_limit:
             state.record(o)
         return o
 
@@ -243,20 +289,41 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job waits on its own nbgrader process
         results = list(tqdm(pool.map(grade_one, todo), total=len(todo), desc="autograding",
                             unit="submission", disable=not options.progress))
-    graded = results + skipped
-    if graded:
-        attach_scores(graded, workdir)
-    for name in sorted({o.assignment for o in results if o.status == "graded"}):
-        fb = nbgrader("generate_feedback", name, "--force", *course_overrides(workdir))
-        if fb.returncode != 0:
-            print(f"warning: feedback for {name} failed: {failure_reason(fb.stdout + fb.stderr)}")
-    if graded:
-        export = nbgrader("export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
-        if export.returncode != 0:
-            print(f"warning: export failed: {failure_reason(export.stdout + export.stderr)}")
-    outcomes = graded + rejected
-    write_report(outcomes, workdir / "report.csv")
-    return outcomes
+    crowded = min(jobs, len(todo)) > 1
+    again = [o for o in results if o.time_limit] if crowded else []
+    for o in tqdm(again, desc="grading alone after a time limit", unit="submission",
+                  disable=not options.progress):
+        o.reason = left_out[id(o)]
+        grade_one(o)
+    retried = {id(o) for o in again}
+    for o in results:
+        if o.time_limit and o.status == "graded":
+            alone = " (also when graded alone)" if id(o) in retried else ""
+            note = (f"reached a time limit{alone}: {o.time_limit}; scored what ran before it; "
+                    "graded again by the next run")
+            o.reason = "; ".join(filter(None, [note, o.reason]))
+    return results
+
+
+def run_step(what: str, options: Options, *args: str) -> None:
+    """One nbgrader step after autograding, within its time limit; a failure is a warning."""
+    try:
+        result = nbgrader(*args, timeout=options.step_timeout)
+    except subprocess.TimeoutExpired:
+        print(f"warning: {what} stopped after its {options.step_timeout:g} s time limit")
+        return
+    if result.returncode != 0:
+        print(f"warning: {what} failed: {failure_reason(result.stdout + result.stderr)}")
+
+
+def warn_without_cgroups() -> None:
+    """Say so when sandboxes cannot be bounded as a whole here (README, Safety: what is lost)."""
+    problem = cgroup.problem()
+    if problem:
+        print(f"warning: {problem}: memory is bounded per process, not per sandbox, and a notebook's "
+              "processes get no CPU share of their own (see README, Safety)", file=sys.stderr)
+    else:
+        cgroup.sweep_stale()
 
 
 def main(argv=None) -> int:

@@ -74,3 +74,30 @@ def submit(nb, workdir: Path, student: str, assignment: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     name = next((ROOT / "course" / assignment).glob("*.ipynb")).name
     nbformat.write(nb, folder / name)
+
+
+def plant_links(canary_file, canary_dir, created):
+    """A cell that plants links to host paths wherever the kernel can write near its sockets and
+    connection file, swaps the connection file and a socket for links, then kills its kernel."""
+    return f"""
+import glob, json, os
+from ipykernel.connect import get_connection_file
+run = os.path.dirname(get_connection_file())
+sock = os.path.dirname(json.load(open(get_connection_file()))['ip'])
+planted = []
+for folder in {{run, sock, os.getcwd(), os.path.dirname(run)}}:
+    for name, target in (("evil-file", {str(canary_file)!r}), ("evil-dir", {str(canary_dir)!r})):
+        try:
+            os.symlink(target, os.path.join(folder, name)); planted.append(os.path.join(folder, name))
+        except OSError:
+            pass
+swaps = [(get_connection_file(), {str(created)!r})]
+swaps += [(p, {str(canary_file)!r}) for p in glob.glob(sock + '/kernel-*')]
+for victim, target in swaps:
+    try:
+        os.rename(victim, victim + '.old'); os.symlink(target, victim); planted.append(victim)
+    except OSError:
+        pass
+print('planted', planted, flush=True)
+os._exit(1)
+"""

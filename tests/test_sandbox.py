@@ -1,14 +1,15 @@
 """The sandbox, on its own: a tiny notebook run through SandboxedExecute reports what it sees."""
 import json
 import os
+import stat
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import sandbox
+from autograder import cgroup, sandbox
 from autograder.sandbox import SandboxedExecute
-from submissions import ROOT
+from submissions import ROOT, plant_links
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_problem() is not None, reason="bubblewrap cannot run here")
 
@@ -98,3 +99,63 @@ def test_notebook_time_limit_marks_the_rest_as_not_run(tmp_path):
     nb = run(["import time\ntime.sleep(4)", "print('too late')"], tmp_path, notebook_timeout=3, timeout=60)
     assert "NotebookTimeLimit" in outputs_text(nb.cells[1]) or "CellTimeout" in outputs_text(nb.cells[0])
     assert "too late" not in outputs_text(nb.cells[1])
+
+
+def test_links_planted_by_a_kernel_never_make_the_grader_touch_host_files(tmp_path):
+    host = tmp_path / "host"
+    host.mkdir(mode=0o700)
+    canary_file, canary_dir, created = host / "canary.txt", host / "canary-dir", host / "created-by-grader"
+    canary_file.write_text("keep me")
+    canary_file.chmod(0o600)
+    canary_dir.mkdir(mode=0o700)
+    (canary_dir / "inner.txt").write_text("keep me too")
+    (canary_dir / "inner.txt").chmod(0o600)
+    work = tmp_path / "submission"
+    work.mkdir()
+    nb = run([plant_links(canary_file, canary_dir, created), "print('after restart')"], work)
+    assert "KernelDied" in outputs_text(nb.cells[0])
+    assert "after restart" in outputs_text(nb.cells[1]), "the kernel did not come back after the restart"
+    assert stat.S_IMODE(canary_file.stat().st_mode) == 0o600 and canary_file.read_text() == "keep me"
+    assert stat.S_IMODE(canary_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((canary_dir / "inner.txt").stat().st_mode) == 0o600
+    assert not created.exists(), "the grader wrote a connection file through a planted link"
+    if os.getuid() == 0:
+        assert canary_file.stat().st_uid == 0 and canary_dir.stat().st_uid == 0
+
+
+def test_the_sandbox_is_bounded_as_a_whole_where_cgroups_work(tmp_path):
+    if cgroup.problem() is not None:
+        pytest.skip(cgroup.problem())
+    three_hogs = ("import os, sys\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+                  "        try:\n            b = bytearray(400 * 2**20)\n"
+                  "            b[::4096] = b'x' * len(b[::4096])\n"
+                  "            import time; time.sleep(3)\n        finally:\n            os._exit(0)\n"
+                  "    kids.append(pid)\nprint('statuses', [os.waitpid(p, 0)[1] for p in kids])")
+    nb = run([three_hogs, "print('alive')"], tmp_path, memory_limit_mb=768)
+    text = outputs_text(nb.cells[0])
+    # each child holds 400 MiB, under the 768 MiB per-process limit; together they exceed the sandbox's
+    assert "statuses [0, 0, 0]" not in text, text
+    assert "statuses" in text or "KernelDied" in text, text
+
+
+def test_the_sandbox_gets_its_cpu_quota_however_many_processes_it_forks(tmp_path):
+    if cgroup.problem() is not None:
+        pytest.skip(cgroup.problem())
+    spin = ("import os, resource, time\nstart = time.time()\nkids = []\nfor _ in range(4):\n"
+            "    pid = os.fork()\n    if pid == 0:\n"
+            "        while time.time() < start + 4:\n            pass\n"
+            "        os._exit(0)\n    kids.append(pid)\nfor p in kids:\n    os.waitpid(p, 0)\n"
+            "wall = time.time() - start\ncpu = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print('CPU', (cpu.ru_utime + cpu.ru_stime) / wall)")
+    nb = run([spin], tmp_path, cpus=0.1)
+    cores = float(outputs_text(nb.cells[0]).split("CPU", 1)[1].split()[0])
+    assert cores < 0.2, f"four busy processes used {cores:.2f} cores of a 0.1-core sandbox"
+
+
+def test_without_cgroups_a_sandbox_still_runs_on_rlimits(tmp_path, monkeypatch):
+    monkeypatch.setattr(cgroup, "_v2_base", lambda: None)
+    monkeypatch.setattr(cgroup, "_v1_bases", lambda: None)
+    assert "cgroups cannot be used here" in cgroup.problem()
+    cell = "import resource\nprint('ran', resource.getrlimit(resource.RLIMIT_DATA)[0] // 2**20)"
+    nb = run([cell], tmp_path, memory_limit_mb=1024)
+    assert "ran 1024" in outputs_text(nb.cells[0])
