@@ -19,7 +19,6 @@ from importlib import metadata
 from pathlib import Path
 
 import nbformat
-import pytest
 import torch
 
 from publish.colab import INSTALL_ID

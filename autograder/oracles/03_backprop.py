@@ -71,7 +71,7 @@ def torch_fixed_loss(W, X, y):
 
 def grad_check_cases(rng):
     cases = []
-    for i, eps in enumerate([1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-3, 1e-2, None]):
+    for eps in [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-3, 1e-2, None]:
         d, k, n = int(rng.integers(1, 5)), int(rng.integers(2, 5)), int(rng.integers(1, 7))
         W = rng.normal(size=(d, k))
         X = rng.normal(size=(n, d)) * 1.5
@@ -134,9 +134,9 @@ def reference_mlp(X, y, weights, activation_name):
     params = [t64(w, grad=True) for w in weights]
     H = t64(X)
     n_layers = len(params) // 2
-    for l in range(n_layers):
-        H = H @ params[2 * l] + params[2 * l + 1]
-        if l < n_layers - 1:
+    for layer in range(n_layers):
+        H = H @ params[2 * layer] + params[2 * layer + 1]
+        if layer < n_layers - 1:
             H = TORCH_ACT[activation_name](H)
     loss = F.cross_entropy(H, torch.tensor(y, dtype=torch.int64))
     loss.backward()

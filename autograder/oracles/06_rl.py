@@ -199,10 +199,10 @@ def reference_eps_greedy(q, epsilon):
 
 def eps_cases(rng):
     cases = []
-    for i in range(6):
+    for _ in range(6):
         A = int(rng.integers(2, 7))
         cases.append(Case((rng.normal(size=A), float(rng.choice([0.0, 0.05, 0.3, 1.0, rng.uniform()])))))
-    for i in range(4):  # small integers: ties for the best value
+    for _ in range(4):  # small integers: ties for the best value
         A = int(rng.integers(3, 7))
         q = rng.integers(0, 2, size=A).astype(float)
         q[rng.choice(A, size=2, replace=False)] = 2.0

@@ -404,7 +404,7 @@ def check_hyperband(case, got):
     if len(got) != len(ref):
         return (f"expected {len(ref)} brackets (s_max = {len(ref) - 1}), got {len(got)}: s_max is the "
                 f"largest integer s with eta ** s <= R; compute it with integers, not math.log")
-    for b, (bracket, expected) in enumerate(zip(got, ref)):
+    for bracket, expected in zip(got, ref):
         s = len(expected) - 1
         if not isinstance(bracket, (list, tuple)) or len(bracket) != len(expected):
             return f"bracket s = {s} should have {len(expected)} rungs (i = 0 .. s)"
