@@ -42,7 +42,8 @@ from traitlets import Bool, Integer
 from dlcourse.env import FAST_ENV
 from dlcourse.grading import CASES_ENV
 from dlcourse.kernel import use_sliced_polls
-from nbgrader.preprocessors import Execute
+
+from .outputs import CappedExecute
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_UID_BASE = 200_000
@@ -204,8 +205,8 @@ class SandboxKernelManager(AsyncKernelManager):
             shutil.rmtree(self._private, ignore_errors=True)
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's Execute in a sandbox, surviving dead or hung kernels, with a notebook time limit
+class SandboxedExecute(CappedExecute):
+    """nbgrader's Execute (outputs capped: autograder/outputs.py) in a sandbox, surviving dead or hung kernels, with a notebook time limit
     (and waits for kernel messages in short polls: see dlcourse.kernel)."""
 
     sandbox = Bool(True, help="Run student kernels inside bubblewrap (Linux).").tag(config=True)
