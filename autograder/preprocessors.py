@@ -17,7 +17,7 @@ import shutil
 import tempfile
 
 import numpy as np
-from nbformat.v4 import new_output
+from nbformat.v4 import new_markdown_cell, new_output
 from traitlets import Integer
 
 from dlcourse.env import FAST_ENV
@@ -25,7 +25,7 @@ from dlcourse.grading import CASES_ENV, encode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 
-from .oracle import judge, load_exercises
+from .oracle import Verdict, judge, load_exercises
 
 RESOURCE_KEY = "dlcourse_oracle"
 
@@ -77,12 +77,29 @@ class OracleVerdict(NbGraderPreprocessor):
             for cell in graded_test_cells(nb):
                 gid = cell.metadata.nbgrader.grade_id
                 points = float(cell.metadata.nbgrader.points)
-                verdict = judge(state["exercises"][gid], state["cases"][gid], cell.outputs)
+                verdict = safe_judge(state["exercises"][gid], state["cases"][gid], cell.outputs)
                 cell.outputs = verdict_outputs(gid, verdict, points, state["exercises"][gid].partial)
+            nb.cells.append(seed_cell(state["seed"], resources["nbgrader"].get("student")))
         finally:
             os.environ.pop(CASES_ENV, None)
             shutil.rmtree(state["workdir"], ignore_errors=True)
         return nb, resources
+
+
+def safe_judge(exercise, cases, outputs):
+    """judge(), and a zero verdict (never a crash) for records it cannot read."""
+    try:
+        return judge(exercise, cases, outputs)
+    except Exception as e:  # noqa: BLE001 - a forged record costs its exercise, never the notebook
+        total = len(cases) if cases is not None else 1
+        return Verdict(0, total, [f"the recorded answers could not be read ({type(e).__name__})"])
+
+
+def seed_cell(seed: int, student: str | None):
+    """A last markdown cell naming the seed of this grading run's cases, to replay it."""
+    who = f" --student {student}" if student else ""
+    return new_markdown_cell(f"Graded with seed {seed} (replay: `make grade ARGS='--seed {seed}{who}'`)",
+                             metadata={"dlcourse": {"grading_seed": seed}})
 
 
 def verdict_outputs(grade_id: str, verdict, points: float, partial: bool) -> list:
