@@ -12,6 +12,12 @@ if str(ROOT) not in sys.path:
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
+# A submission's timestamp comes from its collection (make grade sets DLCOURSE_TIMESTAMP),
+# never from a timestamp.txt the student put in the folder (autograder/collection.py).
+from autograder.collection import install as _use_collection_timestamps  # noqa: E402
+
+_use_collection_timestamps()
+
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.course_id = "dlcourse"
 c.CourseDirectory.source_directory = "solutions"
@@ -38,10 +44,15 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 # Grading: draw fresh cases, run the notebook, then let the oracle decide each test cell.
+# The kernel never gets a hidden line: HideHiddenTests swaps each hidden block for a generic
+# call before execution, RestoreHiddenTests puts the source back after (autograder/hidden.py).
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.InjectCases",
+    "autograder.hidden.HideHiddenTests",
     "autograder.sandbox.SandboxedExecute",
+    "autograder.hidden.RestoreHiddenTests",
     "autograder.preprocessors.OracleVerdict",
+    "autograder.sanitize.SanitizeOutputs",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -58,6 +69,8 @@ c.SandboxedExecute.memory_limit_mb = 4096
 c.SandboxedExecute.cpu_time_limit = 900
 c.SandboxedExecute.process_limit = 128
 c.SandboxedExecute.notebook_timeout = 1800
+# Output a kernel may leave is capped in bytes as it arrives, per cell and per notebook: the
+# limits are OutputLimits in autograder/outputs.py (c.SandboxedExecute.cell_output_bytes etc.).
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"Warning"  # a warning on stderr never costs points
 c.OverwriteCells.add_missing_cells = True  # a deleted graded cell is restored and graded
@@ -69,3 +82,6 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.ClearHiddenTests.enforce_metadata = False
+# Markdown cells and outputs are sanitised by nbconvert in feedback and formgrader too; make
+# grade then strips every script from the feedback and audits it (autograder/sanitize.py).
+c.HTMLExporter.sanitize_html = True

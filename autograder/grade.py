@@ -14,11 +14,14 @@ submission, as many at a time as cores):
 
 Then ``nbgrader generate_feedback`` writes HTML feedback per student, ``nbgrader export``
 writes ``grades.csv`` (nbgrader's columns), and ``report.csv`` lists student, assignment,
-score, max_score, status and reason for every submission.
+score, max_score, status, reason and the seed of the grader's cases for every submission.
+A submission that fails to grade (or whose outputs or feedback show a hidden test line)
+has no score in either file, whatever it had before: its gradebook entry is removed and
+its autograded notebook and feedback are set aside in ``failed/``.
 
 Usage: ``python -m autograder.grade [--workdir DIR] [--jobs N] [--student S]
 [--assignment A] [--force] [--cell-timeout S] [--notebook-timeout S] [--memory-mb M]
-[--unsandboxed]``
+[--seed N] [--exchange-timestamps] [--unsandboxed]``
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import shutil
 import sys
 import tempfile
 import threading
@@ -38,13 +43,18 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
+from .collection import TIMESTAMP_ENV, collection_timestamp, grading_digest
+from .hidden import html_text, leaked_lines, notebook_output_text, secret_lines
 from .nbgrader_cli import ROOT, assignments, nbgrader
+from .sanitize import clean_feedback, unsafe_parts
 from .release import release
 from .sandbox import bwrap_problem
 
 DEFAULT_WORKDIR = ROOT / "autograder"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATE_FILE = ".graded.json"
+SET_ASIDE = "failed"  # <workdir>/failed/<student>/<assignment>/: what a failed grading left, for review
+REPORT_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason", "seed"]
 
 
 @dataclass
@@ -56,6 +66,8 @@ class Options:
     notebook_timeout: int | None = None
     memory_mb: int | None = None
     progress: bool = True
+    seed: int | None = None  # cases seed for every submission; None draws one per submission
+    exchange_timestamps: bool = False  # trust timestamp.txt (written by nbgrader's exchange submit)
 
     def nbgrader_flags(self) -> list[str]:
         flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
@@ -66,6 +78,10 @@ class Options:
         if self.memory_mb:
             flags.append(f"--SandboxedExecute.memory_limit_mb={self.memory_mb}")
         return flags
+
+    def fingerprint(self) -> str:
+        """The options that change a grade, for the skip digest."""
+        return " ".join(self.nbgrader_flags())
 
     def process_timeout(self) -> float:
         """Backstop for a whole nbgrader process: the notebook limit plus start-up and saving."""
@@ -81,6 +97,7 @@ class Outcome:
     score: float | None = None
     max_score: float | None = None
     digest: str = ""
+    seed: int | None = None
 
 
 def course_overrides(workdir: Path) -> list[str]:
@@ -89,14 +106,6 @@ def course_overrides(workdir: Path) -> list[str]:
             f"--CourseDirectory.autograded_directory={workdir / 'autograded'}",
             f"--CourseDirectory.feedback_directory={workdir / 'feedback'}",
             f"--CourseDirectory.db_url=sqlite:///{workdir / 'gradebook.db'}"]
-
-
-def folder_digest(folder: Path) -> str:
-    """SHA-256 over the names and contents of every file in a submission folder."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def notebook_problem(path: Path) -> str | None:
@@ -108,7 +117,7 @@ def notebook_problem(path: Path) -> str | None:
     return None
 
 
-def find_submissions(workdir: Path, known: list[str]) -> tuple[list[Outcome], list[Outcome]]:
+def find_submissions(workdir: Path, known: list[str], config: str = "") -> tuple[list[Outcome], list[Outcome]]:
     """(to grade, rejected) from ``workdir/submitted``; rejected ones carry their reason."""
     todo, rejected = [], []
     submitted = workdir / "submitted"
@@ -130,7 +139,7 @@ def find_submissions(workdir: Path, known: list[str]) -> tuple[list[Outcome], li
                 outcome.status, outcome.score = "rejected", 0.0
                 rejected.append(outcome)
             else:
-                outcome.digest = folder_digest(assignment_dir)
+                outcome.digest = grading_digest(assignment_dir, outcome.assignment, config)
                 todo.append(outcome)
     return todo, rejected
 
@@ -149,9 +158,13 @@ def failure_reason(output: str) -> str:
 
 
 def autograde(outcome: Outcome, workdir: Path, options: Options) -> Outcome:
+    outcome.seed = options.seed if options.seed is not None else secrets.randbits(63)
+    folder = workdir / "submitted" / outcome.student / outcome.assignment
+    timestamp = collection_timestamp(folder, exchange=options.exchange_timestamps)
     try:
         result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
                           *course_overrides(workdir), *options.nbgrader_flags(),
+                          f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
                           timeout=options.process_timeout())
     except Exception as e:  # noqa: BLE001 - a stuck or broken grader: record it, go on
         outcome.status, outcome.reason = "failed", f"{type(e).__name__}: {e}"[:300]
@@ -185,6 +198,14 @@ class GradedState:
     def record(self, o: Outcome) -> None:
         with self._lock:
             self.digests[self.key(o)] = o.digest
+            self._save()
+
+    def forget(self, o: Outcome) -> None:
+        with self._lock:
+            if self.digests.pop(self.key(o), None) is not None:
+                self._save()
+
+    def _save(self) -> None:
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.digests, indent=1, sort_keys=True))
             tmp.replace(self.path)
@@ -205,10 +226,87 @@ def attach_scores(outcomes: list[Outcome], workdir: Path) -> None:
 def write_report(outcomes: list[Outcome], path: Path) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "reason"])
+        writer.writerow(REPORT_COLUMNS)
         for o in sorted(outcomes, key=lambda o: (o.student, o.assignment)):
             writer.writerow([o.student, o.assignment, "" if o.score is None else o.score,
-                             "" if o.max_score is None else o.max_score, o.status, o.reason])
+                             "" if o.max_score is None else o.max_score, o.status, o.reason,
+                             "" if o.seed is None else o.seed])
+
+
+def fail(o: Outcome, reason: str) -> None:
+    o.status, o.reason, o.score, o.max_score = "failed", reason[:300], None, None
+
+
+def forget_grade(o: Outcome, workdir: Path) -> None:
+    """A submission without a grade this run keeps none from before: its gradebook entry is
+    removed, its autograded notebook and feedback set aside under ``failed/`` (never released)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if (workdir / "gradebook.db").is_file():
+        with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
+            try:
+                gb.remove_submission(o.assignment, o.student)
+            except MissingEntry:
+                pass
+    for kind in ("autograded", "feedback"):
+        done = workdir / kind / o.student / o.assignment
+        if done.is_dir() and not done.is_symlink():
+            aside = workdir / SET_ASIDE / kind / o.student / o.assignment
+            shutil.rmtree(aside, ignore_errors=True)
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            done.rename(aside)
+
+
+def hidden_test_leak(o: Outcome, workdir: Path) -> str | None:
+    """The last gate: a hidden test line (one the student did not write) in the autograded
+    notebook's outputs or in the feedback, named; None when there is none."""
+    submitted = sorted((workdir / "submitted" / o.student / o.assignment).glob("*.ipynb"))
+    secret = secret_lines(o.assignment, submitted)
+    found = []
+    for path in sorted((workdir / "autograded" / o.student / o.assignment).glob("*.ipynb")):
+        found += leaked_lines(notebook_output_text(path), secret)
+    for path in sorted((workdir / "feedback" / o.student / o.assignment).glob("*.html")):
+        found += leaked_lines(html_text(path.read_text(errors="replace")), secret)
+    if found:
+        return (f"a hidden test line reached the outputs or feedback ({found[0]!r}): not graded, "
+                f"its files set aside in {SET_ASIDE}/")
+    return None
+
+
+def unsafe_feedback(o: Outcome, workdir: Path) -> str | None:
+    """Strip every script from the feedback pages, then audit them; what is still unsafe, named."""
+    for path in sorted((workdir / "feedback" / o.student / o.assignment).glob("*.html")):
+        page = clean_feedback(path.read_text(errors="replace"))
+        path.write_text(page)
+        problems = unsafe_parts(page)
+        if problems:
+            return f"the feedback is not inert ({problems[0]}): not graded, set aside in {SET_ASIDE}/"
+    return None
+
+
+def last_gate(o: Outcome, workdir: Path) -> str | None:
+    """Why a graded submission's outputs or feedback must not be released, or None."""
+    return unsafe_feedback(o, workdir) or hidden_test_leak(o, workdir)
+
+
+def blank_failed_scores(csv_path: Path, failed: list[Outcome]) -> None:
+    """nbgrader exports 0 for a student without a submission: a failed one gets no score at all."""
+    keys = {(o.assignment, o.student) for o in failed}
+    if not keys or not csv_path.is_file():
+        return
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    for row in rows:
+        if (row.get("assignment"), row.get("student_id")) in keys:
+            for column in ("raw_score", "late_submission_penalty", "score"):
+                if column in row:
+                    row[column] = ""
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, student: str | None = None,
@@ -221,10 +319,11 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
             raise SystemExit(f"make grade: {problem}")
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    todo, rejected = find_submissions(workdir, assignments())
+    todo, rejected = find_submissions(workdir, assignments(), options.fingerprint())
     todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
     state = GradedState(workdir)
-    skipped = [] if options.force else [o for o in todo if state.unchanged(o)]
+    replay = options.force or options.seed is not None  # a given seed always regrades: it is a replay
+    skipped = [] if replay else [o for o in todo if state.unchanged(o)]
     for o in skipped:
         o.status, o.reason = "graded", "unchanged since it was last graded"
     todo = [o for o in todo if o not in skipped]
@@ -233,16 +332,10 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
             release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True,
                     names=sorted({o.assignment for o in todo}))
 
-    def grade_one(o: Outcome) -> Outcome:
-        o = autograde(o, workdir, options)
-        if o.status == "graded":
-            state.record(o)
-        return o
-
     jobs = options.jobs or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job waits on its own nbgrader process
-        results = list(tqdm(pool.map(grade_one, todo), total=len(todo), desc="autograding",
-                            unit="submission", disable=not options.progress))
+        results = list(tqdm(pool.map(lambda o: autograde(o, workdir, options), todo), total=len(todo),
+                            desc="autograding", unit="submission", disable=not options.progress))
     graded = results + skipped
     if graded:
         attach_scores(graded, workdir)
@@ -250,10 +343,23 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         fb = nbgrader("generate_feedback", name, "--force", *course_overrides(workdir))
         if fb.returncode != 0:
             print(f"warning: feedback for {name} failed: {failure_reason(fb.stdout + fb.stderr)}")
+    for o in graded:  # feedback of skipped submissions was regenerated too
+        problem = last_gate(o, workdir) if o.status == "graded" else None
+        if problem:
+            fail(o, problem)
+        elif o in results and o.status == "graded":
+            state.record(o)
+    ungraded = [o for o in graded + rejected if o.status != "graded"]
+    for o in ungraded:
+        if o.status == "failed":
+            o.score = o.max_score = None
+        forget_grade(o, workdir)
+        state.forget(o)
     if graded:
         export = nbgrader("export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
         if export.returncode != 0:
             print(f"warning: export failed: {failure_reason(export.stdout + export.stderr)}")
+        blank_failed_scores(workdir / "grades.csv", [o for o in ungraded if o.status == "failed"])
     outcomes = graded + rejected
     write_report(outcomes, workdir / "report.csv")
     return outcomes
@@ -272,10 +378,15 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-mb", type=int, help="memory limit per kernel, MiB (default 4096)")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="run student code without bubblewrap: only for trusted submissions")
+    parser.add_argument("--seed", type=int, help="seed of the grader's cases (report.csv's seed column): "
+                        "with --student, replays that grade exactly; always regrades")
+    parser.add_argument("--exchange-timestamps", action="store_true",
+                        help="submissions came through nbgrader's exchange: trust its timestamp.txt "
+                             "(otherwise the time the files arrived is used)")
     args = parser.parse_args(argv)
     options = Options(jobs=args.jobs, force=args.force, sandbox=not args.unsandboxed,
                       cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                      memory_mb=args.memory_mb)
+                      memory_mb=args.memory_mb, seed=args.seed, exchange_timestamps=args.exchange_timestamps)
     if args.unsandboxed:
         print("WARNING: grading WITHOUT a sandbox: student code runs with your rights.")
     outcomes = grade_all(args.workdir, options, args.student, args.assignment)
