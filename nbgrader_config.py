@@ -33,11 +33,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # Sanitising a submission: nbgrader's steps, plus one that drops broken nbgrader metadata
-# (a duplicated or hand-edited graded cell) so the real cell is restored from the gradebook.
+# (a duplicated or hand-edited graded cell) and one that gives every graded cell the gradebook's
+# metadata and type (autograder/metadata.py), so the real cell is restored and graded.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "autograder.preprocessors.DropMalformedMetadata",
+    "autograder.metadata.RestoreCellMetadata",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
