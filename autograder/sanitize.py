@@ -3,14 +3,15 @@
 Three layers:
 
 1. :class:`SanitizeOutputs` (an autograde preprocessor, after execution): every output
-   of the autograded notebook keeps only inert types. ``text/html`` is cleaned by nh3
+   of the autograded notebook keeps only inert types, and every markdown or raw cell the
+   student wrote becomes clean HTML (locked instructor cells are left alone). ``text/html`` is cleaned by nh3
    (the Ammonia sanitiser): no script, style, iframe, form or event handler, and no URL
    but in-page ``#anchors`` and ``data:image/...`` pictures; ``text/markdown`` is rendered
    and cleaned the same way; PNG/JPEG/GIF must be base64; SVG, JavaScript, widget views
    and any other type are replaced by a note. This is what formgrader shows and what
    feedback is built from.
-2. nbconvert's own sanitiser for markdown cells (``HTMLExporter.sanitize_html``, set in
-   nbgrader_config.py), used by feedback and formgrader.
+2. nbconvert's own sanitiser (``HTMLExporter.sanitize_html``, set in nbgrader_config.py),
+   where an exporter honours it.
 3. :func:`clean_feedback` on each generated feedback file: every ``<script>`` element is
    removed (the template's MathJax and widget scripts too, so math shows as TeX), then
    :func:`unsafe_parts` must find nothing: a script, an event handler, a ``javascript:``
@@ -27,6 +28,7 @@ from html.parser import HTMLParser
 
 import nh3
 from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_locked
 
 from dlcourse.grading import PROBE_MIME
 
@@ -89,16 +91,25 @@ def safe_bundle(data: dict) -> dict:
     return kept
 
 
+def safe_markdown(source: str) -> str:
+    """A student's markdown cell as clean HTML (which renders the same and stays inert)."""
+    from nbconvert.filters import markdown2html
+
+    return clean_html(markdown2html(source))
+
+
 class SanitizeOutputs(NbGraderPreprocessor):
-    """Make every display output of the autograded notebook inert (see the module docstring)."""
+    """Make every output, and every markdown or raw cell the student wrote, of the autograded
+    notebook inert (see the module docstring); the instructor's locked cells are left as they are."""
 
     def preprocess_cell(self, cell, resources, index):
         for output in cell.get("outputs", []):
             if output.get("output_type") in ("display_data", "execute_result"):
                 output["data"] = safe_bundle(output.get("data") or {})
                 output["metadata"] = {}
-        if cell.get("cell_type") in ("markdown", "raw") and cell.get("attachments"):
-            cell["attachments"] = {}  # attachments can carry SVG
+        if cell.get("cell_type") in ("markdown", "raw") and not is_locked(cell):
+            cell.pop("attachments", None)  # attachments can carry SVG
+            cell.source = safe_markdown(cell.source) if cell.cell_type == "markdown" else clean_html(cell.source)
         return cell, resources
 
 
