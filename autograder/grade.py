@@ -274,11 +274,9 @@ def hidden_test_leak(o: Outcome, workdir: Path) -> str | None:
 
 
 def unsafe_feedback(o: Outcome, workdir: Path) -> str | None:
-    """Strip every script from the feedback pages, then audit them; what is still unsafe, named."""
+    """Audit the feedback pages (scripts already stripped); what is still unsafe, named."""
     for path in sorted((workdir / "feedback" / o.student / o.assignment).glob("*.html")):
-        page = clean_feedback(path.read_text(errors="replace"))
-        path.write_text(page)
-        problems = unsafe_parts(page)
+        problems = unsafe_parts(path.read_text(errors="replace"))
         if problems:
             return f"the feedback is not inert ({problems[0]}): not graded, set aside in {SET_ASIDE}/"
     return None
@@ -343,6 +341,8 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         fb = nbgrader("generate_feedback", name, "--force", *course_overrides(workdir))
         if fb.returncode != 0:
             print(f"warning: feedback for {name} failed: {failure_reason(fb.stdout + fb.stderr)}")
+        for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
+            page.write_text(clean_feedback(page.read_text(errors="replace")))
     for o in graded:  # feedback of skipped submissions was regenerated too
         problem = last_gate(o, workdir) if o.status == "graded" else None
         if problem:
