@@ -20,7 +20,7 @@ from autograder.hidden import assignment_hidden_lines, notebook_output_text
 from autograder.outputs import DEFAULTS
 from autograder.sanitize import unsafe_parts
 from roundtrip import read_report
-from submissions import nbgrader_meta, points, solved, submit, with_answer
+from submissions import html_attack, nbgrader_meta, points, solved, submit, with_answer
 
 A = "01-perceptron"
 TOTAL = sum(points(A).values())
@@ -43,21 +43,6 @@ from IPython.display import HTML, display
 print("x" * 100_000_000)
 display(HTML("<p>" + "y" * 100_000_000 + "</p>"))
 """
-
-# Class 6: HTML, markdown and SVG that would run script, load a remote resource or navigate.
-HTML_ATTACK = """
-from IPython.display import HTML, SVG, Markdown, Javascript, display
-display(HTML("<script>window.pwned = 'script'; document.title = 'PWNED'</script>"))
-display(HTML("<img src='x' onerror=\\"window.pwned='onerror'; document.title='PWNED'\\">"))
-display(HTML("<a id='js' href=\\"javascript:window.pwned='link'\\">click me</a>"))
-display(HTML("<img src='http://127.0.0.1:9/remote.png'><link rel='stylesheet' href='https://example.org/x.css'>"))
-display(HTML("<div style=\\"background:url(http://127.0.0.1:9/bg.png)\\">styled</div>"))
-display(SVG("<svg xmlns='http://www.w3.org/2000/svg' onload=\\"window.pwned='svg'\\"><script>window.pwned='svg'</script></svg>"))
-display(Markdown("<script>window.pwned='markdown'</script>[md](javascript:window.pwned='mdlink')"))
-display(Javascript("window.pwned = 'javascript'"))
-"""
-MARKDOWN_CELL = ("A note <script>window.pwned='cell'</script><img src=x onerror=\"window.pwned='cell'\">"
-                 "![remote](http://127.0.0.1:9/cell.png)")
 
 # Class 7: the probe record of the first exercise is forged into nested garbage.
 FORGE_RECORD = """
@@ -115,8 +100,7 @@ def grades_csv(workdir):
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("outputs")
-    html = with_answer(solved(A), LAST_ANSWER, HTML_ATTACK, prepend=True)
-    html.cells.append(nbformat.v4.new_markdown_cell(MARKDOWN_CELL))
+    html = html_attack(solved(A), LAST_ANSWER)
     submissions = {  # each solved, so each would score 9/9 without the defence it attacks
         "print-history": with_answer(solved(A), LAST_ANSWER, BREAKING_DISPLAY + PRINT_HISTORY, prepend=True),
         "flood": with_answer(solved(A), "threshold_unit", FLOOD, prepend=True),
