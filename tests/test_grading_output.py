@@ -44,7 +44,7 @@ print("x" * 100_000_000)
 display(HTML("<p>" + "y" * 100_000_000 + "</p>"))
 """
 
-# Class 7: the probe record of the first exercise is forged into nested garbage.
+# Class 7: the probe record of the first exercise is forged into a list of nested garbage.
 FORGE_RECORD = """
 import dlcourse.grading as _g
 from IPython.display import display as _display
@@ -52,8 +52,8 @@ _real_emit = _g._emit
 def _emit(grade_id, results):
     if grade_id != "test_threshold_unit":
         return _real_emit(grade_id, results)
-    junk = {"grade_id": grade_id, "results": [{"value": {"__array__": [[[[1]]]], "dtype": "float64",
-            "shape": [10**18]}}, {"error": {"nested": [1, {"x": None}]}}, [1], None, 10**300]}
+    junk = [{"grade_id": grade_id, "results": [{"value": {"__array__": [[[[1]]]], "dtype": "float64",
+            "shape": [10**18]}}, {"error": {"nested": [1, {"x": None}]}}, [1], None, 10**300]}]
     _display({_g.PROBE_MIME: junk, "text/plain": "forged"}, raw=True)
 _g._emit = _emit
 """
@@ -101,12 +101,13 @@ def grades_csv(workdir):
 def batch(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("outputs")
     html = html_attack(solved(A), LAST_ANSWER)
+    forged = with_answer(solved(A), "threshold_unit", FORGE_RECORD + BREAKING_DISPLAY, prepend=True)
     submissions = {  # each solved, so each would score 9/9 without the defence it attacks
-        "print-history": with_answer(solved(A), LAST_ANSWER, BREAKING_DISPLAY + PRINT_HISTORY, prepend=True),
+        "print-history": with_answer(solved(A), LAST_ANSWER, PRINT_HISTORY, prepend=True),
         "flood": with_answer(solved(A), "threshold_unit", FLOOD, prepend=True),
         "html": html,
-        "forged-record": with_answer(solved(A), "threshold_unit", FORGE_RECORD, prepend=True),
-        "replaced": forged_metadata(solved(A)),
+        "forged": forged_metadata(forged),  # every way the old grader could be made to fail
+        "replaced": solved(A),
     }
     for student, nb in submissions.items():
         submit(nb, workdir, student, A)
@@ -168,21 +169,24 @@ def test_student_html_is_inert_in_feedback_and_autograded_notebook(batch):
 # ------------------------------------------------------------------ class 7: grades
 
 
+FORGED_SCORE = TOTAL - points(A)["test_threshold_unit"]  # the forged record's exercise only
+
+
 def test_a_forged_probe_record_costs_its_exercise_only(batch):
-    row = batch["report"]["forged-record"]
-    assert row["status"] == "graded", row
-    assert float(row["score"]) == TOTAL - points(A)["test_threshold_unit"]
+    row = batch["report"]["forged"]
+    assert row["status"] == "graded" and float(row["score"]) == FORGED_SCORE, row
+    assert "do not match the cases" in feedback(batch["workdir"], "forged")
 
 
 def test_a_display_that_nbclient_cannot_handle_does_not_fail_grading(batch):
-    row = batch["report"]["print-history"]
-    assert row["status"] == "graded" and float(row["score"]) == TOTAL, row
-    assert "malformed" in notebook_output_text(autograded(batch["workdir"], "print-history"))
+    row = batch["report"]["forged"]
+    assert row["status"] == "graded" and float(row["score"]) == FORGED_SCORE, row
+    assert "malformed" in notebook_output_text(autograded(batch["workdir"], "forged"))
 
 
 def test_forged_cell_metadata_is_restored_and_graded(batch):
-    row = batch["report"]["replaced"]
-    assert row["status"] == "graded" and float(row["score"]) == TOTAL, row
+    row = batch["report"]["forged"]
+    assert row["status"] == "graded" and float(row["score"]) == FORGED_SCORE, row
     assert float(row["max_score"]) == TOTAL
 
 
