@@ -126,9 +126,9 @@ def test_printing_the_input_history_shows_no_hidden_line(batch):
     assert row["status"] == "graded" and float(row["score"]) == TOTAL, row
     outputs = notebook_output_text(autograded(workdir, "print-history"))
     assert "IN:" in outputs and "CACHE:" in outputs, "the attack did not run"
-    assert "run_hidden(" in outputs  # what the kernel got instead of the hidden block
     hidden = assignment_hidden_lines(A)
     assert not [line for line in hidden if line in outputs]
+    assert "run_hidden(" in outputs  # what the kernel got instead of the hidden block
     page = feedback(workdir, "print-history")
     assert not [line for line in hidden if line in page.replace("&quot;", '"').replace("&#34;", '"')]
 
