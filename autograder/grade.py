@@ -237,24 +237,28 @@ def fail(o: Outcome, reason: str) -> None:
     o.status, o.reason, o.score, o.max_score = "failed", reason[:300], None, None
 
 
-def forget_grade(o: Outcome, workdir: Path) -> None:
-    """A submission without a grade this run keeps none from before: its gradebook entry is
-    removed, its autograded notebook and feedback set aside under ``failed/`` (never released)."""
+def forget_grades(outcomes: list[Outcome], workdir: Path) -> None:
+    """Submissions without a grade this run keep none from before: their gradebook entries are
+    removed, their autograded notebooks and feedback set aside under ``failed/`` (never released)."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    if not outcomes:
+        return
     if (workdir / "gradebook.db").is_file():
         with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
-            try:
-                gb.remove_submission(o.assignment, o.student)
-            except MissingEntry:
-                pass
-    for kind in ("autograded", "feedback"):
-        done = workdir / kind / o.student / o.assignment
-        if done.is_dir() and not done.is_symlink():
-            aside = workdir / SET_ASIDE / kind / o.student / o.assignment
-            shutil.rmtree(aside, ignore_errors=True)
-            aside.parent.mkdir(parents=True, exist_ok=True)
-            done.rename(aside)
+            for o in outcomes:
+                try:
+                    gb.remove_submission(o.assignment, o.student)
+                except MissingEntry:
+                    pass
+    for o in outcomes:
+        for kind in ("autograded", "feedback"):
+            done = workdir / kind / o.student / o.assignment
+            if done.is_dir() and not done.is_symlink():
+                aside = workdir / SET_ASIDE / kind / o.student / o.assignment
+                shutil.rmtree(aside, ignore_errors=True)
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                done.rename(aside)
 
 
 def hidden_test_leak(o: Outcome, workdir: Path) -> str | None:
@@ -353,8 +357,8 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
     for o in ungraded:
         if o.status == "failed":
             o.score = o.max_score = None
-        forget_grade(o, workdir)
         state.forget(o)
+    forget_grades(ungraded, workdir)
     if graded:
         export = nbgrader("export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
         if export.returncode != 0:
