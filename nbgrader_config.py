@@ -12,6 +12,12 @@ if str(ROOT) not in sys.path:
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
+# A submission's timestamp comes from its collection (make grade sets DLCOURSE_TIMESTAMP),
+# never from a timestamp.txt the student put in the folder (autograder/collection.py).
+from autograder.collection import install as _use_collection_timestamps  # noqa: E402
+
+_use_collection_timestamps()
+
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.course_id = "dlcourse"
 c.CourseDirectory.source_directory = "solutions"
@@ -27,21 +33,28 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # Sanitising a submission: nbgrader's steps, plus one that drops broken nbgrader metadata
-# (a duplicated or hand-edited graded cell) so the real cell is restored from the gradebook.
+# (a duplicated or hand-edited graded cell) and one that gives every graded cell the gradebook's
+# metadata and type (autograder/metadata.py), so the real cell is restored and graded.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "autograder.preprocessors.DropMalformedMetadata",
+    "autograder.metadata.RestoreCellMetadata",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 # Grading: draw fresh cases, run the notebook, then let the oracle decide each test cell.
+# The kernel never gets a hidden line: HideHiddenTests swaps each hidden block for a generic
+# call before execution, RestoreHiddenTests puts the source back after (autograder/hidden.py).
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.InjectCases",
+    "autograder.hidden.HideHiddenTests",
     "autograder.sandbox.SandboxedExecute",
+    "autograder.hidden.RestoreHiddenTests",
     "autograder.preprocessors.OracleVerdict",
+    "autograder.sanitize.SanitizeOutputs",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -62,6 +75,8 @@ c.SandboxedExecute.notebook_timeout = 1800
 # cgroup per sandbox (autograder/cgroup.py); where none can be written, rlimits only, with a warning.
 c.SandboxedExecute.cpus = 1.0
 c.SandboxedExecute.cgroups = True
+# Output a kernel may leave is capped in bytes as it arrives, per cell and per notebook: the
+# limits are OutputLimits in autograder/outputs.py (c.SandboxedExecute.cell_output_bytes etc.).
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"Warning"  # a warning on stderr never costs points
 c.OverwriteCells.add_missing_cells = True  # a deleted graded cell is restored and graded
@@ -73,3 +88,6 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.ClearHiddenTests.enforce_metadata = False
+# Markdown cells and outputs are sanitised by nbconvert in feedback and formgrader too; make
+# grade then strips every script from the feedback and audits it (autograder/sanitize.py).
+c.HTMLExporter.sanitize_html = True

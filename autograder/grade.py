@@ -19,22 +19,26 @@ processes (one nbgrader process per submission, as many at a time as cores):
 
 Then ``nbgrader generate_feedback`` writes HTML feedback per student, ``nbgrader export``
 writes ``grades.csv`` (nbgrader's columns), and ``report.csv`` lists student, assignment,
-score, max_score, status and reason for every submission.
+score, max_score, status, reason and the seed of the grader's cases for every submission.
+A submission that fails to grade (or whose outputs or feedback show a hidden test line)
+has no score in either file, whatever it had before: its gradebook entry is removed and
+its autograded notebook and feedback are set aside in ``failed/``.
 
 Usage: ``python -m autograder.grade [--workdir DIR] [--jobs N] [--student S]
 [--assignment A] [--force] [--cell-timeout S] [--notebook-timeout S] [--memory-mb M]
-[--unsandboxed]``
+[--seed N] [--exchange-timestamps] [--unsandboxed]``
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import os
 import re
-import sys
+import secrets
+import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -45,14 +49,19 @@ import nbformat
 from tqdm.auto import tqdm
 
 from . import cgroup
+from .collection import TIMESTAMP_ENV, collection_timestamp, grading_digest
+from .hidden import html_text, leaked_lines, notebook_output_text, secret_lines
 from .nbgrader_cli import ROOT, STEP_TIMEOUT_S, assignments, nbgrader
 from .release import release
 from .sandbox import TIME_LIMIT_MARKER, bwrap_problem
+from .sanitize import clean_feedback, unsafe_parts
 from .vet import vet_submissions
 
 DEFAULT_WORKDIR = ROOT / "autograder"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATE_FILE = ".graded.json"
+SET_ASIDE = "failed"  # <workdir>/failed/<student>/<assignment>/: what a failed grading left, for review
+REPORT_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason", "seed"]
 
 
 @dataclass
@@ -65,6 +74,8 @@ class Options:
     memory_mb: int | None = None
     progress: bool = True
     step_timeout: float = STEP_TIMEOUT_S  # seconds for each feedback and export step
+    seed: int | None = None  # cases seed for every submission; None draws one per submission
+    exchange_timestamps: bool = False  # trust timestamp.txt (written by nbgrader's exchange submit)
 
     def nbgrader_flags(self) -> list[str]:
         flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
@@ -75,6 +86,10 @@ class Options:
         if self.memory_mb:
             flags.append(f"--SandboxedExecute.memory_limit_mb={self.memory_mb}")
         return flags
+
+    def fingerprint(self) -> str:
+        """The options that change a grade, for the skip digest."""
+        return " ".join(self.nbgrader_flags())
 
     def process_timeout(self) -> float:
         """Backstop for a whole nbgrader process: the notebook limit plus start-up and saving."""
@@ -92,6 +107,7 @@ class Outcome:
     digest: str = ""
     staged: Path | None = None  # the vetted private copy that nbgrader grades
     time_limit: str = ""  # which time limit this grading reached, if any
+    seed: int | None = None
 
 
 def course_overrides(workdir: Path, submitted: Path | None = None) -> list[str]:
@@ -103,14 +119,6 @@ def course_overrides(workdir: Path, submitted: Path | None = None) -> list[str]:
             f"--CourseDirectory.db_url=sqlite:///{workdir / 'gradebook.db'}"]
 
 
-def folder_digest(folder: Path) -> str:
-    """SHA-256 over the names and contents of every file in a submission folder."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
 def notebook_problem(path: Path) -> str | None:
     """Why a submitted notebook cannot be graded at all, or None."""
     try:
@@ -120,7 +128,8 @@ def notebook_problem(path: Path) -> str | None:
     return None
 
 
-def find_submissions(workdir: Path, known: list[str], staging: Path) -> tuple[list[Outcome], list[Outcome]]:
+def find_submissions(workdir: Path, known: list[str], staging: Path,
+                     config: str = "") -> tuple[list[Outcome], list[Outcome]]:
     """(to grade, rejected) from ``workdir/submitted``, vetted and staged under ``staging``.
 
     Rejected ones carry their reason; to-grade ones name what was left out of them, if anything."""
@@ -145,7 +154,7 @@ def find_submissions(workdir: Path, known: list[str], staging: Path) -> tuple[li
             rejected.append(outcome)
         else:
             outcome.reason = left_out[:1000]
-            outcome.digest = folder_digest(found.staged)
+            outcome.digest = grading_digest(found.staged, outcome.assignment, config)
             todo.append(outcome)
     return todo, rejected
 
@@ -165,9 +174,14 @@ def failure_reason(output: str) -> str:
 
 def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path) -> Outcome:
     outcome.status, outcome.time_limit = "graded", ""
+    outcome.seed = options.seed if options.seed is not None else secrets.randbits(63)
+    # when it arrived: the collected folder's own inode times (lstat only), not the staged copy's
+    timestamp = collection_timestamp(workdir / "submitted" / outcome.student / outcome.assignment,
+                                     exchange=options.exchange_timestamps)
     try:
         result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
                           *course_overrides(workdir, staging), *options.nbgrader_flags(),
+                          f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
                           timeout=options.process_timeout())
     except subprocess.TimeoutExpired:
         outcome.status, outcome.time_limit = "failed", "the grading process's time limit"
@@ -207,6 +221,14 @@ class GradedState:
     def record(self, o: Outcome) -> None:
         with self._lock:
             self.digests[self.key(o)] = o.digest
+            self._save()
+
+    def forget(self, o: Outcome) -> None:
+        with self._lock:
+            if self.digests.pop(self.key(o), None) is not None:
+                self._save()
+
+    def _save(self) -> None:
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.digests, indent=1, sort_keys=True))
             tmp.replace(self.path)
@@ -227,10 +249,89 @@ def attach_scores(outcomes: list[Outcome], workdir: Path) -> None:
 def write_report(outcomes: list[Outcome], path: Path) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "reason"])
+        writer.writerow(REPORT_COLUMNS)
         for o in sorted(outcomes, key=lambda o: (o.student, o.assignment)):
             writer.writerow([o.student, o.assignment, "" if o.score is None else o.score,
-                             "" if o.max_score is None else o.max_score, o.status, o.reason])
+                             "" if o.max_score is None else o.max_score, o.status, o.reason,
+                             "" if o.seed is None else o.seed])
+
+
+def fail(o: Outcome, reason: str) -> None:
+    o.status, o.reason, o.score, o.max_score = "failed", reason[:300], None, None
+
+
+def forget_grades(outcomes: list[Outcome], workdir: Path) -> None:
+    """Submissions without a grade this run keep none from before: their gradebook entries are
+    removed, their autograded notebooks and feedback set aside under ``failed/`` (never released)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not outcomes:
+        return
+    if (workdir / "gradebook.db").is_file():
+        with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
+            for o in outcomes:
+                try:
+                    gb.remove_submission(o.assignment, o.student)
+                except MissingEntry:
+                    pass
+    for o in outcomes:
+        for kind in ("autograded", "feedback"):
+            done = workdir / kind / o.student / o.assignment
+            if done.is_dir() and not done.is_symlink():
+                aside = workdir / SET_ASIDE / kind / o.student / o.assignment
+                shutil.rmtree(aside, ignore_errors=True)
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                done.rename(aside)
+
+
+def hidden_test_leak(o: Outcome, workdir: Path) -> str | None:
+    """The last gate: a hidden test line (one the student did not write) in the autograded
+    notebook's outputs or in the feedback, named; None when there is none."""
+    submitted = sorted(o.staged.glob("*.ipynb")) if o.staged else []  # the vetted copy
+    secret = secret_lines(o.assignment, submitted)
+    found = []
+    for path in sorted((workdir / "autograded" / o.student / o.assignment).glob("*.ipynb")):
+        found += leaked_lines(notebook_output_text(path), secret)
+    for path in sorted((workdir / "feedback" / o.student / o.assignment).glob("*.html")):
+        found += leaked_lines(html_text(path.read_text(errors="replace")), secret)
+    if found:
+        return (f"a hidden test line reached the outputs or feedback ({found[0]!r}): not graded, "
+                f"its files set aside in {SET_ASIDE}/")
+    return None
+
+
+def unsafe_feedback(o: Outcome, workdir: Path) -> str | None:
+    """Audit the feedback pages (scripts already stripped); what is still unsafe, named."""
+    for path in sorted((workdir / "feedback" / o.student / o.assignment).glob("*.html")):
+        problems = unsafe_parts(path.read_text(errors="replace"))
+        if problems:
+            return f"the feedback is not inert ({problems[0]}): not graded, set aside in {SET_ASIDE}/"
+    return None
+
+
+def last_gate(o: Outcome, workdir: Path) -> str | None:
+    """Why a graded submission's outputs or feedback must not be released, or None."""
+    return unsafe_feedback(o, workdir) or hidden_test_leak(o, workdir)
+
+
+def blank_failed_scores(csv_path: Path, failed: list[Outcome]) -> None:
+    """nbgrader exports 0 for a student without a submission: a failed one gets no score at all."""
+    keys = {(o.assignment, o.student) for o in failed}
+    if not keys or not csv_path.is_file():
+        return
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    for row in rows:
+        if (row.get("assignment"), row.get("student_id")) in keys:
+            for column in ("raw_score", "late_submission_penalty", "score"):
+                if column in row:
+                    row[column] = ""
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, student: str | None = None,
@@ -245,23 +346,39 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dlcourse-staged-") as staging:  # 0700, the grader's
-        todo, rejected = find_submissions(workdir, assignments(), Path(staging))
+        todo, rejected = find_submissions(workdir, assignments(), Path(staging), options.fingerprint())
         todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
         state = GradedState(workdir)
-        skipped = [] if options.force else [o for o in todo if state.unchanged(o)]
+        replay = options.force or options.seed is not None  # a given seed always regrades: it is a replay
+        skipped = [] if replay else [o for o in todo if state.unchanged(o)]
         for o in skipped:
             o.status = "graded"
             o.reason = "; ".join(filter(None, ["unchanged since it was last graded", o.reason]))
         todo = [o for o in todo if o not in skipped]
-        results = autograde_batch(todo, workdir, options, Path(staging), state)
-    graded = results + skipped
-    if graded:
-        attach_scores(graded, workdir)
-    for name in sorted({o.assignment for o in results if o.status == "graded"}):
-        run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
-                 *course_overrides(workdir))
+        results = autograde_batch(todo, workdir, options, Path(staging))
+        graded = results + skipped
+        if graded:
+            attach_scores(graded, workdir)
+        for name in sorted({o.assignment for o in results if o.status == "graded"}):
+            run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
+                     *course_overrides(workdir))
+            for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
+                page.write_text(clean_feedback(page.read_text(errors="replace")))
+        for o in graded:  # feedback of skipped submissions was regenerated too
+            problem = last_gate(o, workdir) if o.status == "graded" else None
+            if problem:
+                fail(o, problem)
+            elif o in results and o.status == "graded" and not o.time_limit:
+                state.record(o)
+    ungraded = [o for o in graded + rejected if o.status != "graded"]
+    for o in ungraded:
+        if o.status == "failed":
+            o.score = o.max_score = None
+        state.forget(o)
+    forget_grades(ungraded, workdir)
     if graded:
         run_step("export", options, "export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
+        blank_failed_scores(workdir / "grades.csv", [o for o in ungraded if o.status == "failed"])
     if options.sandbox:
         cgroup.sweep_stale()
     outcomes = graded + rejected
@@ -269,8 +386,7 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
     return outcomes
 
 
-def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path,
-                    state: GradedState) -> list[Outcome]:
+def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path) -> list[Outcome]:
     """Autograde in parallel; then grade again, alone, each one that reached a time limit
     while others ran beside it. Only then does a time limit count, named in the reason."""
     if todo:
@@ -280,10 +396,7 @@ def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, stagin
     left_out = {id(o): o.reason for o in todo}
 
     def grade_one(o: Outcome) -> Outcome:
-        o = autograde(o, workdir, options, staging)
-        if o.status == "graded" and not o.time_limit:
-            state.record(o)
-        return o
+        return autograde(o, workdir, options, staging)
 
     jobs = options.jobs or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job waits on its own nbgrader process
@@ -339,10 +452,15 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-mb", type=int, help="memory limit per kernel, MiB (default 4096)")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="run student code without bubblewrap: only for trusted submissions")
+    parser.add_argument("--seed", type=int, help="seed of the grader's cases (report.csv's seed column): "
+                        "with --student, replays that grade exactly; always regrades")
+    parser.add_argument("--exchange-timestamps", action="store_true",
+                        help="submissions came through nbgrader's exchange: trust its timestamp.txt "
+                             "(otherwise the time the files arrived is used)")
     args = parser.parse_args(argv)
     options = Options(jobs=args.jobs, force=args.force, sandbox=not args.unsandboxed,
                       cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                      memory_mb=args.memory_mb)
+                      memory_mb=args.memory_mb, seed=args.seed, exchange_timestamps=args.exchange_timestamps)
     if args.unsandboxed:
         print("WARNING: grading WITHOUT a sandbox: student code runs with your rights.")
     outcomes = grade_all(args.workdir, options, args.student, args.assignment)

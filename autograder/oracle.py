@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -139,11 +140,11 @@ def describe(case: Case) -> str:
 # ---------------------------------------------------------------- judging a cell
 
 
-def probe_records(outputs) -> list[dict]:
-    """The probe payloads found in a cell's outputs."""
+def probe_records(outputs) -> list:
+    """The probe payloads found in a cell's outputs (of any shape: judge checks them)."""
     return [o["data"][PROBE_MIME] for o in outputs
-            if o.get("output_type") in ("display_data", "execute_result")
-            and PROBE_MIME in o.get("data", {})]
+            if isinstance(o, dict) and o.get("output_type") in ("display_data", "execute_result")
+            and isinstance(o.get("data"), dict) and PROBE_MIME in o["data"]]
 
 
 def first_error(outputs) -> str | None:
@@ -166,12 +167,16 @@ def judge(exercise: Exercise, cases: list[Case] | None, outputs) -> Verdict:
         return Verdict(0, total, ["answers were recorded more than once: the test cell was tampered with"])
     record = records[0]
     results = record.get("results") if isinstance(record, dict) else None
-    if record.get("grade_id") != exercise.grade_id or not isinstance(results, list) or len(results) != total:
+    if not isinstance(record, dict) or record.get("grade_id") != exercise.grade_id \
+            or not isinstance(results, list) or len(results) != total:
         return Verdict(0, total, ["the recorded answers do not match the cases the grader prepared"])
     passed, messages = 0, []
     for i, result in enumerate(results):
         case = cases[i] if cases is not None else None
-        problem = _check_one(exercise, case, result)
+        try:
+            problem = _check_one(exercise, case, result)
+        except Exception as e:  # noqa: BLE001 - RecursionError, MemoryError on a forged record: 0 for it
+            problem = f"malformed record ({type(e).__name__})"
         if problem is None:
             passed += 1
         elif len(messages) < MAX_MESSAGES:
@@ -184,7 +189,8 @@ def _check_one(exercise: Exercise, case: Case | None, result) -> str | None:
     if not isinstance(result, dict):
         return "malformed record"
     if "error" in result:
-        return f"your code raised {str(result['error'])[:300]}"
+        error = result["error"]
+        return f"your code raised {error[:300]}" if isinstance(error, str) else "malformed record"
     if "value" not in result:
         return "malformed record"
     try:

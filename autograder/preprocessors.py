@@ -10,6 +10,7 @@ and feedback never quotes hidden test code in a traceback.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -17,7 +18,7 @@ import shutil
 import tempfile
 
 import numpy as np
-from nbformat.v4 import new_output
+from nbformat.v4 import new_markdown_cell, new_output
 from traitlets import Integer
 
 from dlcourse.env import FAST_ENV
@@ -25,7 +26,7 @@ from dlcourse.grading import CASES_ENV, encode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 
-from .oracle import judge, load_exercises
+from .oracle import Verdict, judge, load_exercises, probe_records
 
 RESOURCE_KEY = "dlcourse_oracle"
 
@@ -64,7 +65,7 @@ class InjectCases(NbGraderPreprocessor):
         os.environ[CASES_ENV] = path
         os.environ[FAST_ENV] = "1"  # grading runs notebooks in fast mode
         resources[RESOURCE_KEY] = {"exercises": exercises, "cases": cases, "workdir": workdir,
-                                   "seed": seed}
+                                   "seed": seed, "payload": payload}
         return nb, resources
 
 
@@ -74,15 +75,45 @@ class OracleVerdict(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         state = resources.pop(RESOURCE_KEY)
         try:
+            answers = []
             for cell in graded_test_cells(nb):
                 gid = cell.metadata.nbgrader.grade_id
                 points = float(cell.metadata.nbgrader.points)
-                verdict = judge(state["exercises"][gid], state["cases"][gid], cell.outputs)
+                answers.append([gid, probe_records(cell.outputs)])
+                verdict = safe_judge(state["exercises"][gid], state["cases"][gid], cell.outputs)
                 cell.outputs = verdict_outputs(gid, verdict, points, state["exercises"][gid].partial)
+            nb.cells.append(seed_cell(state["seed"], resources["nbgrader"].get("student"),
+                                      fingerprint(state["payload"]), fingerprint(answers)))
         finally:
             os.environ.pop(CASES_ENV, None)
             shutil.rmtree(state["workdir"], ignore_errors=True)
         return nb, resources
+
+
+def safe_judge(exercise, cases, outputs):
+    """judge(), and a zero verdict (never a crash) for records it cannot read."""
+    try:
+        return judge(exercise, cases, outputs)
+    except Exception as e:  # noqa: BLE001 - a forged record costs its exercise, never the notebook
+        total = len(cases) if cases is not None else 1
+        return Verdict(0, total, [f"the recorded answers could not be read ({type(e).__name__})"])
+
+
+def fingerprint(data) -> str:
+    """Short SHA-256 of JSON data (cases, recorded answers), to check that a replay is exact."""
+    try:
+        text = json.dumps(data, sort_keys=True, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(data)[:1_000_000]
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def seed_cell(seed: int, student: str | None, cases: str, answers: str):
+    """A last markdown cell naming the seed of this grading run, to replay it, and fingerprints of
+    its cases and of the answers recorded, to check that a replay is exact."""
+    who = f" --student {student}" if student else ""
+    return new_markdown_cell(f"Graded with seed {seed} (replay: `make grade ARGS='--seed {seed}{who}'`); "
+                             f"cases {cases}, answers {answers}.")
 
 
 def verdict_outputs(grade_id: str, verdict, points: float, partial: bool) -> list:

@@ -53,7 +53,8 @@ from traitlets import Bool, Float, Integer
 from dlcourse.env import FAST_ENV
 from dlcourse.grading import CASES_ENV
 from dlcourse.kernel import use_sliced_polls
-from nbgrader.preprocessors import Execute
+
+from .outputs import CappedExecute
 
 from .cgroup import Cgroup, GroupLimits
 from .vet import copy_regular_tree
@@ -326,8 +327,8 @@ class SandboxKernelManager(AsyncKernelManager):
         shutil.rmtree(self._private, ignore_errors=True)  # by file descriptor, after every process is gone
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's Execute in a sandbox, surviving dead or hung kernels, with a notebook time limit
+class SandboxedExecute(CappedExecute):
+    """nbgrader's Execute (outputs capped: autograder/outputs.py) in a sandbox, surviving dead or hung kernels, with a notebook time limit
     (and waits for kernel messages in short polls: see dlcourse.kernel)."""
 
     sandbox = Bool(True, help="Run student kernels inside bubblewrap (Linux).").tag(config=True)

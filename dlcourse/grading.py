@@ -11,6 +11,10 @@ hidden part of a test cell calls :func:`probe` (or :func:`probe_value`), which
 The grading process then compares that data with its own oracle (``autograder/``).
 Outside grading (no ``DLCOURSE_CASES``), a probe only says it was skipped.
 
+When grading, the kernel never receives the hidden lines themselves: the grader
+replaces them with :func:`run_hidden`, which makes the same probe call from
+``probes.json`` (see ``autograder/hidden.py``).
+
 The JSON codec below carries numbers, strings, lists, tuples, dicts with string
 keys, NumPy arrays and torch tensors; anything else is reported as an error.
 """
@@ -19,11 +23,13 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 CASES_ENV = "DLCOURSE_CASES"
+PROBES_FILE = "probes.json"  # beside the cases file: which probe each exercise makes, on what name
 PROBE_MIME = "application/vnd.dlcourse.probe+json"
 MAX_ELEMENTS = 1_000_000  # per array: answers are small, a flood is an error
 MAX_ERROR_CHARS = 300
@@ -210,3 +216,24 @@ def probe_value(grade_id: str, value: Any) -> None:
     except Exception as exc:  # noqa: BLE001
         results = [{"error": _error_text(exc)}]
     _emit(grade_id, results)
+
+
+def run_hidden(grade_id: str) -> None:
+    """The hidden part of a test cell as the grader runs it: the probe call listed for ``grade_id``.
+
+    ``probes.json`` (beside the cases file) gives the probe (``probe`` or ``probe_value``) and
+    the name of the student's function or value, looked up in the notebook's namespace.
+    """
+    path = os.environ.get(CASES_ENV)
+    if not path:
+        print(f"({grade_id}: hidden checks run only when the grader prepares cases)")
+        return
+    with open(os.path.join(os.path.dirname(path), PROBES_FILE)) as f:
+        call = json.load(f)[grade_id]
+    import __main__
+
+    namespace = vars(__main__)
+    if call["target"] not in namespace:
+        raise NameError(f"name {call['target']!r} is not defined")
+    record = probe if call["kind"] == "probe" else probe_value
+    record(grade_id, namespace[call["target"]])

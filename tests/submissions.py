@@ -101,3 +101,27 @@ for victim, target in swaps:
 print('planted', planted, flush=True)
 os._exit(1)
 """
+
+
+# Student HTML, markdown and SVG that would run script (each sets window.pwned and the page
+# title), load a remote resource or navigate, if the grader let it through.
+HTML_ATTACK = """
+from IPython.display import HTML, SVG, Markdown, Javascript, display
+display(HTML("<script>window.pwned = 'script'; document.title = 'PWNED'</script>"))
+display(HTML("<img src='x' onerror=\\"window.pwned='onerror'; document.title='PWNED'\\">"))
+display(HTML("<a id='js' href=\\"javascript:window.pwned='link'\\">click me</a>"))
+display(HTML("<img src='http://127.0.0.1:9/remote.png'><link rel='stylesheet' href='https://example.org/x.css'>"))
+display(HTML("<div style=\\"background:url(http://127.0.0.1:9/bg.png)\\">styled</div>"))
+display(SVG("<svg xmlns='http://www.w3.org/2000/svg' onload=\\"window.pwned='svg'\\"><script>window.pwned='svg'</script></svg>"))
+display(Markdown("<script>window.pwned='markdown'</script>[md](javascript:window.pwned='mdlink')"))
+display(Javascript("window.pwned = 'javascript'"))
+"""
+MARKDOWN_CELL = ("A note <script>window.pwned='cell'</script><img src=x onerror=\"window.pwned='cell'\">"
+                 "![remote](http://127.0.0.1:9/cell.png)")
+
+
+def html_attack(nb, answer_id: str) -> nbformat.NotebookNode:
+    """``nb`` with HTML_ATTACK in front of answer ``answer_id`` and a markdown cell carrying script."""
+    nb = with_answer(nb, answer_id, HTML_ATTACK, prepend=True)
+    nb.cells.append(nbformat.v4.new_markdown_cell(MARKDOWN_CELL))
+    return nb

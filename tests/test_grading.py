@@ -29,13 +29,14 @@ PATCH_COMPARISONS = """
     checks.check_close = checks.check_shape = checks.check_true = lambda *a, **k: None
 """
 
-# Rewrites every later test cell into one that displays forged probe records.
+# Rewrites every later test cell into one that displays forged probe records (the grader's
+# run_hidden line stands where the hidden probe call was).
 FORGE_RECORDS = """
     from IPython.display import display
     import json, os, re
     def _forge(lines):
         src = "".join(lines)
-        m = re.search(r'probe(?:_value)?\\("([^"]+)"', src)
+        m = re.search(r'(?:probe(?:_value)?|run_hidden)\\([\\x22\\x27]([^\\x22\\x27]+)', src)
         if not m:
             return lines
         gid = m.group(1)
@@ -48,7 +49,7 @@ FORGE_RECORDS = """
 # Skips every later test cell, so its self-check cannot fail.
 SKIP_TESTS = """
     def _skip(lines):
-        return ["pass\\n"] if any("probe" in line for line in lines) else lines
+        return ["pass\\n"] if any("probe" in line or "run_hidden" in line for line in lines) else lines
     get_ipython().input_transformers_cleanup.append(_skip)
 """
 

@@ -16,7 +16,8 @@ import time
 import pytest
 
 from autograder import cgroup, sandbox
-from autograder.grade import GradedState, Options, Outcome, find_submissions, folder_digest, grade_all
+from autograder.collection import grading_digest
+from autograder.grade import GradedState, Options, Outcome, find_submissions, grade_all
 from autograder.nbgrader_cli import assignments
 from roundtrip import read_report
 from submissions import ROOT, answer_cells, blank, plant_links, points, solved, submit, with_answer
@@ -149,12 +150,12 @@ def test_feedback_and_export_steps_have_time_limits(tmp_path, monkeypatch):
     # nbgrader's Gradebook runs alembic from PATH when it creates the gradebook
     monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
     submit(blank(A), tmp_path, "done-before", A)
-    digest = folder_digest(tmp_path / "submitted" / "done-before" / A)
-    # graded before and unchanged: only the closing steps run
-    GradedState(tmp_path).record(Outcome("done-before", A, digest=digest))
-    os.mkfifo(tmp_path / "grades.csv")  # nbgrader export blocks opening it for writing
     options = Options(progress=False)
     options.step_timeout = 8
+    # graded before and unchanged (the staged copy holds the same files): only the closing steps run
+    digest = grading_digest(tmp_path / "submitted" / "done-before" / A, A, options.fingerprint())
+    GradedState(tmp_path).record(Outcome("done-before", A, digest=digest))
+    os.mkfifo(tmp_path / "grades.csv")  # nbgrader export blocks opening it for writing
     done = {}
     worker = threading.Thread(target=lambda: done.update(o=grade_all(tmp_path, options)), daemon=True)
     worker.start()

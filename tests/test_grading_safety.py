@@ -117,9 +117,10 @@ def batch(tmp_path_factory):
     gradebook_before = (workdir / "gradebook.db").exists()
     victim_before = (workdir / "submitted" / "victim" / A / "perceptron.ipynb").read_bytes()
     started = time.monotonic()
-    grade_all(workdir, Options(jobs=2, progress=False, cell_timeout=40, notebook_timeout=600, memory_mb=1536))
+    options = Options(jobs=2, progress=False, cell_timeout=40, notebook_timeout=600, memory_mb=1536)
+    grade_all(workdir, options)
     listener.stop = True
-    return dict(workdir=workdir, expected=expected, report=read_report(workdir), listener=listener,
+    return dict(workdir=workdir, expected=expected, report=read_report(workdir), listener=listener, options=options,
                 victim_before=victim_before, gradebook_before=gradebook_before,
                 seconds=time.monotonic() - started)
 
@@ -191,7 +192,8 @@ def test_rerun_skips_unchanged_work_and_regrades_changed(batch):
     nb = nbformat.read(changed, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("one more thought"))
     nbformat.write(nb, changed)
-    outcomes = {o.student: o for o in grade_all(workdir, Options(jobs=2, progress=False, cell_timeout=40))}
+    # the same options: the skip digest covers the grading configuration, so other limits regrade
+    outcomes = {o.student: o for o in grade_all(workdir, batch["options"])}
     after = {p.parent.parent.name: p.stat().st_mtime_ns for p in (workdir / "autograded").glob(f"*/{A}/*.ipynb")}
     assert after["victim"] != autograded["victim"], "the changed submission was not regraded"
     assert outcomes["victim"].reason == ""

@@ -126,3 +126,70 @@ def _train(X, y, max_epochs=100, lr=1.0):
         if mistakes == 0:
             break
     return w, b, changes
+
+
+# ---------------------------------------------------------------- forged records never crash a verdict
+
+def deep(n):
+    value = 1
+    for _ in range(n):
+        value = [value]
+    return value
+
+
+FORGED_RECORDS = {
+    "record is a list": [1, 2],
+    "record is a string": "ok",
+    "record is null": None,
+    "grade_id not a string": {"grade_id": ["test_double"], "results": []},
+    "results missing": {"grade_id": "test_double"},
+    "results a dict": {"grade_id": "test_double", "results": {"0": 1}},
+    "result items of every type": {"grade_id": "test_double", "results": [None, 1, "x", [1], {"value": None}]},
+    "error not a string": {"grade_id": "test_double", "results": [{"error": {"e": deep(50)}}] * 4},
+    "huge shape": {"grade_id": "test_double", "results": [
+        {"value": {"__array__": [1.0], "dtype": "float64", "shape": [10**18, 10**18]}}] * 4},
+    "huge numbers": {"grade_id": "test_double", "results": [{"value": 10**4000}, {"value": -1e308 * 10},
+                                                           {"value": {"__float__": "nan"}}, {"value": 2**63}]},
+    "nesting deeper than the recursion limit": {"grade_id": "test_double",
+                                                "results": [{"value": deep(5000)}] * 4},
+    "keys that are tags": {"grade_id": "test_double", "results": [{"value": {"__tuple__": 5, "__dict__": 1}}] * 4},
+}
+
+
+@pytest.mark.parametrize("payload", list(FORGED_RECORDS.values()), ids=list(FORGED_RECORDS))
+def test_a_forged_record_scores_zero_and_never_raises(payload):
+    from autograder.preprocessors import safe_judge
+
+    outputs = [{"output_type": "display_data", "data": {PROBE_MIME: payload, "text/plain": "x"}, "metadata": {}}]
+    v = safe_judge(EXERCISE, cases(), outputs)
+    assert v.passed == 0 and v.total == 4 and v.messages
+
+
+@pytest.mark.parametrize("outputs", [[{"output_type": "display_data", "data": 5}], [7], [{"data": {}}],
+                                     [{"output_type": "display_data", "data": {PROBE_MIME: deep(5000)}}]])
+def test_outputs_of_any_shape_are_judged_without_raising(outputs):
+    from autograder.preprocessors import safe_judge
+
+    assert safe_judge(EXERCISE, cases(), outputs).passed == 0
+
+
+def test_random_garbage_records_never_raise():
+    from autograder.preprocessors import safe_judge
+
+    rng = np.random.default_rng(13)
+    atoms = [None, True, 0, -1, 2**70, 1.5, float("inf"), "", "x" * 1000, "__array__", "__float__", "nan"]
+
+    def garbage(depth):
+        kind = rng.integers(4) if depth < 6 else 0
+        if kind == 0:
+            return atoms[rng.integers(len(atoms))]
+        if kind == 1:
+            return [garbage(depth + 1) for _ in range(rng.integers(4))]
+        keys = ["value", "error", "__array__", "dtype", "shape", "torch", "__tuple__", "__dict__", "grade_id"]
+        return {keys[rng.integers(len(keys))]: garbage(depth + 1) for _ in range(rng.integers(4))}
+
+    for _ in range(500):
+        results = [garbage(0) for _ in range(4)] if rng.integers(2) else garbage(0)
+        record = {"grade_id": "test_double", "results": results}
+        v = safe_judge(EXERCISE, cases(), [{"output_type": "display_data", "data": {PROBE_MIME: record}}])
+        assert 0 <= v.passed <= v.total == 4
