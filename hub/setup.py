@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     make_course_dir(s)
     print(f"hub ready: course {s.course}, exchange {s.exchange}, grader {s.grader}, "
           f"course directory {s.course_dir}, user environment {s.env}; "
-          f"the grader grades with: cd {s.course_dir} && make grade VENV={s.env}")
+          f"the grader grades with: cd {s.course_dir} && make grade VENV={s.env} ARGS=--exchange-timestamps")
     return 0
 
 

@@ -268,7 +268,7 @@ def test_grader_collects_and_grades_with_make_grade(klass, artifacts):
         "collect kept an older submission of student1"
     started = time.monotonic()
     result = klass.run_as("grader", "make", "grade", f"VENV={klass.env['DLHUB_ENV']}",
-                          f"ARGS=--assignment {ASSIGNMENT}", cwd=course_dir)
+                          f"ARGS=--assignment {ASSIGNMENT} --exchange-timestamps", cwd=course_dir)
     (artifacts / "make-grade.log").write_text(result.stdout + result.stderr)
     out = ok(result, "make grade")
     assert "WITHOUT a sandbox" not in out
