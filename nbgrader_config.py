@@ -64,16 +64,13 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.Execute.timeout = 120  # seconds per cell
 c.Execute.interrupt_on_timeout = True
-# Each kernel runs in a bubblewrap sandbox (see autograder/sandbox.py) with these limits;
-# `make grade ARGS=--unsandboxed` turns the sandbox off (trusted submissions only).
+# Each kernel runs in a bubblewrap sandbox (see autograder/sandbox.py) with the limits of
+# SandboxLimits there (memory 4 GiB, 900 CPU seconds, 128 processes, one core; the memory and
+# processes bound each sandbox as a whole by a cgroup where one can be written, with a warning
+# and rlimits only where not). Override any here, e.g. c.SandboxedExecute.memory_limit_mb = 2048,
+# process_limit, cpu_time_limit, cpus, notebook_timeout (1800 s); `make grade ARGS=--unsandboxed`
+# turns the sandbox off (trusted submissions only).
 c.SandboxedExecute.sandbox = True
-c.SandboxedExecute.memory_limit_mb = 4096
-c.SandboxedExecute.cpu_time_limit = 900
-c.SandboxedExecute.process_limit = 128
-c.SandboxedExecute.notebook_timeout = 1800
-# Memory and processes above bound each sandbox as a whole too, with a CPU quota in cores, by a
-# cgroup per sandbox (autograder/cgroup.py); where none can be written, rlimits only, with a warning.
-c.SandboxedExecute.cpus = 1.0
 c.SandboxedExecute.cgroups = True
 # Output a kernel may leave is capped in bytes as it arrives, per cell and per notebook: the
 # limits are OutputLimits in autograder/outputs.py (c.SandboxedExecute.cell_output_bytes etc.).

@@ -17,8 +17,9 @@ import hashlib
 import os
 from pathlib import Path
 
+from .nbgrader_cli import ROOT  # noqa: E402  (the one place for the repository root)
+
 TIMESTAMP_ENV = "DLCOURSE_TIMESTAMP"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def frame(name: str, content: bytes) -> bytes:

@@ -53,7 +53,7 @@ from .collection import TIMESTAMP_ENV, collection_timestamp, grading_digest
 from .hidden import html_text, leaked_lines, notebook_output_text, secret_lines
 from .nbgrader_cli import ROOT, STEP_TIMEOUT_S, assignments, nbgrader
 from .release import release
-from .sandbox import TIME_LIMIT_MARKER, bwrap_problem
+from .sandbox import TIME_LIMIT_MARKER, SandboxLimits, bwrap_problem
 from .sanitize import clean_feedback, unsafe_parts
 from .vet import vet_submissions
 
@@ -449,7 +449,8 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     parser.add_argument("--cell-timeout", type=int, help="seconds per cell (default: nbgrader_config.py)")
     parser.add_argument("--notebook-timeout", type=int, help="seconds per notebook")
-    parser.add_argument("--memory-mb", type=int, help="memory limit per kernel, MiB (default 4096)")
+    parser.add_argument("--memory-mb", type=int,
+                        help=f"memory limit per sandbox, MiB (default {SandboxLimits.memory_mb})")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="run student code without bubblewrap: only for trusted submissions")
     parser.add_argument("--seed", type=int, help="seed of the grader's cases (report.csv's seed column): "

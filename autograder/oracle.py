@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dlcourse.checks import NotAnArray, as_float_array, mismatch, short_repr  # noqa: F401 (mismatch: for oracles)
 from dlcourse.grading import PROBE_MIME, CodecError, decode
 
 ORACLE_DIR = Path(__file__).resolve().parent / "oracles"
@@ -88,30 +89,10 @@ def load_exercises(assignment: str) -> dict[str, Exercise]:
 
 def as_array(value, name: str = "your result") -> np.ndarray:
     """The answer as a float array, or ``CodecError`` with a message for the student."""
-    if value is None:
-        raise CodecError(f"{name} is None: did you forget a `return`?")
     try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise CodecError(f"{name} should be numbers or an array, got {type(value).__name__}") from None
-
-
-def mismatch(got, expected, atol: float = 1e-6, rtol: float = 1e-6, name: str = "result") -> str | None:
-    """``None`` when ``got`` matches ``expected`` in shape and value, else a message."""
-    try:
-        g = as_array(got, name)
-    except CodecError as e:
-        return str(e)
-    e = np.asarray(expected, dtype=np.float64)
-    if g.shape != e.shape:
-        return f"{name}: expected shape {e.shape}, got {g.shape}"
-    bad = ~np.isclose(g, e, atol=atol, rtol=rtol)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
-        at = f" at index {idx}" if idx else ""
-        return (f"{name}: expected {_short(e[idx])}{at}, got {_short(g[idx])} "
-                f"({int(bad.sum())} of {bad.size} entries differ)")
-    return None
+        return as_float_array(value, name)
+    except NotAnArray as e:
+        raise CodecError(str(e)) from None
 
 
 def unpack(value, n: int, name: str = "your function") -> tuple:
@@ -122,16 +103,11 @@ def unpack(value, n: int, name: str = "your function") -> tuple:
     return tuple(value)
 
 
-def _short(x) -> str:
-    text = np.array2string(np.asarray(x), precision=4, threshold=8, edgeitems=2)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def describe(case: Case) -> str:
     """Short description of a case's inputs for feedback."""
     if case.note:
         return case.note
-    parts = [_short(a) if isinstance(a, np.ndarray) else repr(a) for a in case.args]
+    parts = [short_repr(a) if isinstance(a, np.ndarray) else repr(a) for a in case.args]
     parts += [f"{k}={v!r}" for k, v in case.kwargs.items()]
     text = ", ".join(parts)
     return text if len(text) <= 200 else text[:197] + "..."

@@ -59,7 +59,7 @@ from .outputs import CappedExecute
 from .cgroup import Cgroup, GroupLimits
 from .vet import copy_regular_tree
 
-ROOT = Path(__file__).resolve().parent.parent
+from .nbgrader_cli import ROOT  # noqa: E402
 SANDBOX_UID_BASE = 200_000
 TIME_LIMIT_MARKER = "dlcourse-sandbox: a time limit was reached"  # read by autograder/grade.py
 HOW_TO_INSTALL = ("bubblewrap (the `bwrap` command) is needed to grade untrusted notebooks safely. "
@@ -332,10 +332,13 @@ class SandboxedExecute(CappedExecute):
     (and waits for kernel messages in short polls: see dlcourse.kernel)."""
 
     sandbox = Bool(True, help="Run student kernels inside bubblewrap (Linux).").tag(config=True)
-    memory_limit_mb = Integer(4096, help="Memory limit of a kernel, in MiB.").tag(config=True)
-    cpu_time_limit = Integer(900, help="CPU-time limit of a kernel, in seconds.").tag(config=True)
-    process_limit = Integer(128, help="Processes and threads a kernel may run.").tag(config=True)
-    cpus = Float(1.0, help="CPU quota of a whole sandbox, in cores (where cgroups can be used)."
+    # defaults: SandboxLimits above, the one place the limits are stated
+    memory_limit_mb = Integer(SandboxLimits.memory_mb, help="Memory limit of a kernel, in MiB.").tag(config=True)
+    cpu_time_limit = Integer(SandboxLimits.cpu_seconds, help="CPU-time limit of a kernel, in seconds."
+                             ).tag(config=True)
+    process_limit = Integer(SandboxLimits.processes, help="Processes and threads a kernel may run."
+                            ).tag(config=True)
+    cpus = Float(SandboxLimits.cpus, help="CPU quota of a whole sandbox, in cores (where cgroups can be used)."
                  ).tag(config=True)
     cgroups = Bool(True, help="Bound each sandbox as a whole with a cgroup (memory, processes, CPU); "
                               "where cgroups cannot be written, rlimits only, with a warning."

@@ -13,15 +13,58 @@ class CheckFailed(AssertionError):
     """A self-check failed; the message explains how."""
 
 
-def _as_array(value, name: str) -> np.ndarray:
+class NotAnArray(ValueError):
+    """An answer that is not numbers (None, a string, a ragged list); the message says which."""
+
+
+def as_float_array(value, name: str = "result") -> np.ndarray:
+    """``value`` (numbers, a nested list, a NumPy array or a torch tensor) as a float64 array."""
     if value is None:
-        raise CheckFailed(f"{name} is None: did you forget a `return`?")
+        raise NotAnArray(f"{name} is None: did you forget a `return`?")
     if hasattr(value, "detach"):  # a torch tensor
         value = value.detach().cpu().numpy()
     try:
-        return np.asarray(value, dtype=float)
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{name} should be numbers or an array, got {type(value).__name__}") from None
+        raise NotAnArray(f"{name} should be numbers or an array, got {type(value).__name__}") from None
+
+
+def short_repr(x) -> str:
+    """A number as Python writes it (3.0, 7.25; 6 significant digits when that is long), or a
+    small array in at most 120 characters, 4 digits after the point."""
+    x = np.asarray(x)
+    if x.ndim == 0 and x.dtype.kind in "fiub":
+        text = repr(x.item())
+        return text if len(text) <= 12 else f"{x.item():.6g}"
+    text = np.array2string(x, precision=4, threshold=8, edgeitems=2)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def mismatch(got, expected, atol: float = 1e-6, rtol: float = 1e-6, name: str = "result") -> str | None:
+    """``None`` when ``got`` matches ``expected`` in shape and value (``np.isclose``), else a
+    message naming the first entry that differs. The one comparison rule of the course: the
+    self-checks here and the grader's oracles (autograder/oracle.py) both use it."""
+    try:
+        g = as_float_array(got, name)
+    except NotAnArray as e:
+        return str(e)
+    e = as_float_array(expected, "expected")
+    if g.shape != e.shape:
+        return f"{name}: expected shape {e.shape}, got {g.shape}"
+    bad = ~np.isclose(g, e, atol=atol, rtol=rtol, equal_nan=False)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
+        at = f" at index {idx}" if idx else ""
+        return (f"{name}: expected {short_repr(e[idx])}{at}, got {short_repr(g[idx])} "
+                f"({int(bad.sum())} of {bad.size} entries differ)")
+    return None
+
+
+def _as_array(value, name: str) -> np.ndarray:
+    try:
+        return as_float_array(value, name)
+    except NotAnArray as e:
+        raise CheckFailed(str(e)) from None
 
 
 def _fail(message: str, hint: str | None):
@@ -38,16 +81,10 @@ def check_shape(value, shape: tuple, name: str = "result", hint: str | None = No
 def check_close(value, expected, name: str = "result", atol: float = 1e-6, rtol: float = 1e-6,
                 hint: str | None = None, quiet: bool = False):
     """Fail unless ``value`` matches ``expected`` in shape and within the tolerances."""
-    got, want = _as_array(value, name), _as_array(expected, "expected")
-    if got.shape != want.shape:
-        _fail(f"{name}: expected shape {want.shape}, got {got.shape}", hint)
-    bad = ~np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=False)
-    if bad.any():
-        where = np.argwhere(bad)[0] if got.ndim else ()
-        idx = tuple(int(i) for i in where)
-        at = f" at index {idx}" if idx else ""
-        _fail(f"{name}: expected {want[idx].item()!r}{at}, got {got[idx].item()!r} "
-              f"({int(bad.sum())} of {bad.size} entries differ)", hint)
+    _as_array(value, name)  # None or not numbers: a CheckFailed that says so
+    problem = mismatch(value, expected, atol=atol, rtol=rtol, name=name)
+    if problem:
+        _fail(problem, hint)
     if not quiet:
         print(f"✔ {name} looks right")
 

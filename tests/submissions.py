@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from autograder.nbgrader_cli import ROOT  # noqa: E402  (the one place for the repository root)
 
 
 def read(kind: str, assignment: str) -> nbformat.NotebookNode:
