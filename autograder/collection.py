@@ -90,3 +90,25 @@ def install() -> None:
 
     get_existing_timestamp.__wrapped__ = original
     CourseDirectory.get_existing_timestamp = get_existing_timestamp
+    _formgrader_sees_collection_timestamps()
+
+
+def _formgrader_sees_collection_timestamps() -> None:
+    """Formgrader calls a submission autograded only when the timestamp in ``submitted/``
+    equals the gradebook's. Without a ``timestamp.txt`` (files copied in by hand) nbgrader
+    finds none there, while ``make grade`` stored the collection time: give formgrader that
+    same collection time, so a graded submission is not listed as "needs autograding"."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.utils import parse_utc
+
+    original = getattr(NbGraderAPI.get_submitted_timestamp, "__wrapped__", NbGraderAPI.get_submitted_timestamp)
+
+    def get_submitted_timestamp(self, assignment_id, student_id):
+        found = original(self, assignment_id, student_id)
+        if found is not None:
+            return found
+        folder = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student_id, assignment_id))
+        return parse_utc(collection_timestamp(folder)) if folder.is_dir() and not folder.is_symlink() else None
+
+    get_submitted_timestamp.__wrapped__ = original
+    NbGraderAPI.get_submitted_timestamp = get_submitted_timestamp
