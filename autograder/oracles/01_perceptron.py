@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.reference import t64
 from dlcourse.data import logic_gate
 
 
@@ -153,9 +154,9 @@ def check_train(case, got):
 # -- 6. logistic loss and gradient (reference: torch.autograd) ------------------------
 
 def reference_logistic(w, X, y, lam):
-    wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
-    logits = torch.tensor(X, dtype=torch.float64) @ wt
-    target = torch.tensor(y, dtype=torch.float64)
+    wt = t64(w, grad=True)
+    logits = t64(X) @ wt
+    target = t64(y)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target) + lam / 2 * (wt @ wt)
     loss.backward()
     return loss.item(), wt.grad.numpy()

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.reference import TORCH_ACTIVATIONS, t64
 from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 from dlcourse.data import digits, logic_gate
 
@@ -25,9 +26,9 @@ def random_sizes(rng, n_layers, lo=1, hi=6):
 # -- 1. NumPy forward pass (reference: torch F.linear / F.relu in float64) -------------
 
 def reference_forward(X, weights):
-    H = torch.tensor(X, dtype=torch.float64)
+    H = t64(X)
     for i, (W, b) in enumerate(weights):
-        H = F.linear(H, torch.tensor(W, dtype=torch.float64), torch.tensor(b, dtype=torch.float64))
+        H = F.linear(H, t64(W), t64(b))
         if i < len(weights) - 1:
             H = F.relu(H)
     return H.numpy()
@@ -140,7 +141,7 @@ def check_interp(case, got):
 
 # -- 5. configurable PyTorch MLP (reference: torch.nn.functional) ----------------------
 
-ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda t: t}
+ACTIVATIONS = TORCH_ACTIVATIONS
 
 
 def mlp_cases(rng):

@@ -8,13 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from autograder.oracle import Case, Exercise, mismatch, unpack
+from autograder.reference import TORCH_ACTIVATIONS, t64
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
-TORCH_ACT = {"linear": lambda t: t, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
-
-
-def t64(a, grad=False):
-    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
 
 
 # -- 1. activation derivatives --------------------------------------------------------
@@ -34,7 +30,7 @@ def activation_cases(rng):
 def check_activation(case, got):
     name, z = case.args
     zt = t64(z, grad=True)
-    TORCH_ACT[name](zt).sum().backward()
+    TORCH_ACTIVATIONS[name](zt).sum().backward()
     return mismatch(got, zt.grad.numpy(), atol=1e-10, rtol=1e-7, name=f"activation_grad({name!r}, z)")
 
 
@@ -137,7 +133,7 @@ def reference_mlp(X, y, weights, activation_name):
     for layer in range(n_layers):
         H = H @ params[2 * layer] + params[2 * layer + 1]
         if layer < n_layers - 1:
-            H = TORCH_ACT[activation_name](H)
+            H = TORCH_ACTIVATIONS[activation_name](H)
     loss = F.cross_entropy(H, torch.tensor(y, dtype=torch.int64))
     loss.backward()
     return loss.item(), [p.grad.numpy() for p in params]

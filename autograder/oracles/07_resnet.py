@@ -16,17 +16,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.reference import TORCH_ACTIVATIONS, t64
 from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 
 # -- 1. per-layer gradient norms (reference: torch.autograd) ---------------------------
 
-ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+ACTIVATIONS = TORCH_ACTIVATIONS
 
 
 def reference_grad_norms(weights, X, y, activation):
-    params = [(torch.tensor(W, dtype=torch.float64, requires_grad=True),
-               torch.tensor(b, dtype=torch.float64, requires_grad=True)) for W, b in weights]
-    h = torch.tensor(X, dtype=torch.float64)
+    params = [(t64(W, grad=True), t64(b, grad=True)) for W, b in weights]
+    h = t64(X)
     for i, (W, b) in enumerate(params):
         h = h @ W.T + b
         if i < len(params) - 1:

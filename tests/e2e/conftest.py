@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 import pytest
+from optin import opt_in
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parent.parent / "artifacts" / "e2e"
@@ -30,23 +31,8 @@ TIMEOUT_MS = int(float(os.environ.get("DLCOURSE_E2E_TIMEOUT", "180")) * 1000)
 # collection: only on request, skipped cleanly without a browser
 
 
-def requested(config) -> bool:
-    """True for `make e2e`, `pytest tests/e2e...` or DLCOURSE_E2E=1; False for `make test`."""
-    if os.environ.get("DLCOURSE_E2E", "").strip().lower() in ("1", "on", "true", "yes"):
-        return True
-    if config.args_source is not pytest.Config.ArgsSource.ARGS:
-        return False  # no paths given: pytest's testpaths, i.e. `make test`
-    for arg in config.args:
-        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
-        if path == HERE or HERE in path.parents:
-            return True
-    return False
-
-
-def pytest_ignore_collect(collection_path, config):
-    if HERE in Path(collection_path).resolve().parents and not requested(config):
-        return True
-    return None
+# collected only for its own make target or DLCOURSE_E2E=1 (tests/optin.py)
+pytest_ignore_collect = opt_in(HERE, "DLCOURSE_E2E")
 
 
 def pytest_configure(config):

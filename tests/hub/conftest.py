@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from optin import opt_in
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -29,22 +30,8 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 TIMEOUT_MS = int(float(os.environ.get("DLCOURSE_E2E_TIMEOUT", "180")) * 1000)
 
 
-def requested(config) -> bool:
-    if os.environ.get("DLCOURSE_HUB_TEST", "").strip().lower() in ("1", "on", "true", "yes"):
-        return True
-    if config.args_source is not pytest.Config.ArgsSource.ARGS:
-        return False  # no paths given: `make test`
-    for arg in config.args:
-        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
-        if path == HERE or HERE in path.parents:
-            return True
-    return False
-
-
-def pytest_ignore_collect(collection_path, config):
-    if HERE in Path(collection_path).resolve().parents and not requested(config):
-        return True
-    return None
+# collected only for its own make target or DLCOURSE_HUB_TEST=1 (tests/optin.py)
+pytest_ignore_collect = opt_in(HERE, "DLCOURSE_HUB_TEST")
 
 
 def missing_requirements() -> str | None:
