@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from dlcourse.checks import PROMISES_ENV  # noqa: E402
+from dlcourse.checks import PROMISES_ENV, promised_bounds  # noqa: E402
 from dlcourse.env import DEVICE_ENV, FAST_ENV  # noqa: E402
 
 DEFAULT_OUT = ROOT / "artifacts" / "gpu-check"
@@ -201,8 +201,7 @@ def notebooks_step(paths: list[Path], jobs: int, fast: bool, device: torch.devic
         status = "ok" if r["ok"] else "FAILED"
         print(f"    {r['notebook']:44s} {r['seconds']:7.1f} s  {status:6s} promises kept {kept}/{len(r['promises'])}")
         for p in r["promises"]:
-            bound = " and ".join(b for b in (p["at_least"] is not None and f">= {p['at_least']:g}",
-                                             p["at_most"] is not None and f"<= {p['at_most']:g}") if b)
+            bound = promised_bounds(p["at_least"], p["at_most"])
             print(f"        {'kept  ' if p['kept'] else 'BROKEN'} {p['what']}: {p['value']:.4g} (promised {bound})")
         if r["error"]:
             print(f"        error: {r['error']}")

@@ -103,6 +103,12 @@ def passed(what: str = "all self-checks"):
 PROMISES_ENV = "DLCOURSE_PROMISES"
 
 
+def promised_bounds(at_least: float | None, at_most: float | None) -> str:
+    """The bounds of a promise as text: ">= 0.95", "<= 1", ">= 0 and <= 1"."""
+    return " and ".join(b for b in (at_least is not None and f">= {at_least:g}",
+                                    at_most is not None and f"<= {at_most:g}") if b)
+
+
 def promise(what: str, value, at_least: float | None = None, at_most: float | None = None):
     """A figure the notebook promises (an accuracy, a return), checked where it is computed.
 
@@ -119,8 +125,7 @@ def promise(what: str, value, at_least: float | None = None, at_most: float | No
 
     value = float(_as_array(value, what))
     kept = (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
-    bounds = " and ".join(b for b in (at_least is not None and f">= {at_least:g}",
-                                      at_most is not None and f"<= {at_most:g}") if b)
+    bounds = promised_bounds(at_least, at_most)
     path = os.environ.get(PROMISES_ENV)
     if path:
         record = {"what": what, "value": value, "at_least": at_least, "at_most": at_most, "kept": kept,
