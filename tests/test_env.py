@@ -7,22 +7,13 @@ import torch
 
 import dlcourse
 from dlcourse import env
+from hardware import fake_hardware
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     monkeypatch.delenv(env.DEVICE_ENV, raising=False)
     monkeypatch.delenv(env.FAST_ENV, raising=False)
-
-
-def _fake_hardware(monkeypatch, cuda: bool, mps: bool):
-    """Pretend CUDA and/or Apple MPS are (not) present, at the level PyTorch reports it."""
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
-    mps_backend = getattr(torch.backends, "mps", None)
-    if mps_backend is not None:
-        monkeypatch.setattr(mps_backend, "is_available", lambda: mps)
-    else:  # very old PyTorch without an MPS backend
-        monkeypatch.setattr(env, "_mps_available", lambda: mps)
 
 
 # --------------------------------------------------------------------------- device
@@ -36,7 +27,7 @@ def test_package_reexports_env_helpers():
 
 
 def test_device_is_cpu_without_accelerators(monkeypatch):
-    _fake_hardware(monkeypatch, cuda=False, mps=False)
+    fake_hardware(monkeypatch, cuda=False, mps=False)
     dev = env.device()
     assert isinstance(dev, torch.device)
     assert dev == torch.device("cpu")
@@ -58,7 +49,7 @@ def test_device_returns_a_usable_device_on_this_machine():
     ],
 )
 def test_device_preference_order_cuda_mps_cpu(monkeypatch, cuda, mps, expected):
-    _fake_hardware(monkeypatch, cuda=cuda, mps=mps)
+    fake_hardware(monkeypatch, cuda=cuda, mps=mps)
     assert env.device().type == expected
 
 
@@ -73,33 +64,33 @@ def test_mps_check_follows_torch_backend(monkeypatch):
 
 @pytest.mark.parametrize("value", ["cpu", "CPU", " cpu "])
 def test_device_override_cpu(monkeypatch, value):
-    _fake_hardware(monkeypatch, cuda=True, mps=True)  # override beats auto-detection
+    fake_hardware(monkeypatch, cuda=True, mps=True)  # override beats auto-detection
     monkeypatch.setenv(env.DEVICE_ENV, value)
     assert env.device() == torch.device("cpu")
 
 
 def test_device_override_cuda_index_when_present(monkeypatch):
-    _fake_hardware(monkeypatch, cuda=True, mps=False)
+    fake_hardware(monkeypatch, cuda=True, mps=False)
     monkeypatch.setenv(env.DEVICE_ENV, "cuda:1")
     assert env.device() == torch.device("cuda", 1)
 
 
 def test_device_override_mps_when_present(monkeypatch):
-    _fake_hardware(monkeypatch, cuda=False, mps=True)
+    fake_hardware(monkeypatch, cuda=False, mps=True)
     monkeypatch.setenv(env.DEVICE_ENV, "mps")
     assert env.device() == torch.device("mps")
 
 
 @pytest.mark.parametrize("value", ["cuda", "cuda:0", "CUDA"])
 def test_device_override_cuda_absent_raises(monkeypatch, value):
-    _fake_hardware(monkeypatch, cuda=False, mps=False)
+    fake_hardware(monkeypatch, cuda=False, mps=False)
     monkeypatch.setenv(env.DEVICE_ENV, value)
     with pytest.raises(RuntimeError, match="DLCOURSE_DEVICE"):
         env.device()
 
 
 def test_device_override_mps_absent_raises(monkeypatch):
-    _fake_hardware(monkeypatch, cuda=True, mps=False)
+    fake_hardware(monkeypatch, cuda=True, mps=False)
     monkeypatch.setenv(env.DEVICE_ENV, "mps")
     with pytest.raises(RuntimeError, match="DLCOURSE_DEVICE"):
         env.device()
@@ -112,7 +103,7 @@ def test_device_override_malformed_name_raises(monkeypatch):
 
 
 def test_empty_override_means_auto(monkeypatch):
-    _fake_hardware(monkeypatch, cuda=False, mps=False)
+    fake_hardware(monkeypatch, cuda=False, mps=False)
     monkeypatch.setenv(env.DEVICE_ENV, "   ")
     assert env.device() == torch.device("cpu")
 

@@ -17,6 +17,7 @@ import torch
 
 from bench import gpu_check
 from bench.train import busy_fraction
+from hardware import fake_hardware
 from submissions import ROOT
 
 NO_ACCELERATOR = not torch.cuda.is_available() and not gpu_check.available("mps")
@@ -108,11 +109,6 @@ def test_busy_fraction_is_the_union_of_device_intervals(spans, wall, expected):
 # --------------------------------------------------------------------------- GPU branches, mocked
 # Where no GPU is at hand, these prove what the GPU branches do with what CUDA reports: the
 # device chosen, the report's header, and which profiler events count as GPU work.
-
-def fake_hardware(monkeypatch, cuda: bool, mps: bool):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
-    monkeypatch.setattr(gpu_check, "available", lambda kind: {"cuda": cuda, "mps": mps, "cpu": True}[kind])
-
 
 @pytest.mark.parametrize("cuda, mps, wanted, expected", [
     (True, True, "auto", "cuda"), (False, True, "auto", "mps"), (False, False, "auto", None),
