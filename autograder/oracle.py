@@ -113,6 +113,44 @@ def describe(case: Case) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+# ---------------------------------------------------------------- questions
+
+
+def choice(correct: str, explanation: str = "") -> Callable[[None, Any], str | None]:
+    """Check of a multiple-choice question (a value probe): the answer is the letter ``correct``.
+
+    The right letter lives only here, in the oracle. A wrong answer gets ``explanation``
+    (why the right answer is right) as feedback, never the letter itself.
+    """
+    def check(_case, got):
+        letter = got.strip().lower() if isinstance(got, str) else None
+        if letter is None or len(letter) != 1:
+            return f"the answer should be one letter, got {short_repr(got) if not isinstance(got, str) else repr(got)[:40]}"
+        if letter == correct:
+            return None
+        return "not the right choice" + (f": {explanation}" if explanation else "")
+    return check
+
+
+def estimate(low: float, high: float, explanation: str = "") -> Callable[[None, Any], str | None]:
+    """Check of a "predict before you run" number: right when ``low <= answer <= high``.
+
+    The interval is the oracle's, wide enough for a careful prediction, narrow enough
+    that a guess without the reasoning misses it.
+    """
+    def check(_case, got):
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
+            return f"the prediction should be a number, got {type(got).__name__}"
+        if not np.isfinite(value):
+            return "the prediction should be a finite number"
+        if low <= value <= high:
+            return None
+        return f"a prediction of {value:g} is outside the accepted range" + (f": {explanation}" if explanation else "")
+    return check
+
+
 # ---------------------------------------------------------------- judging a cell
 
 

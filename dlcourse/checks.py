@@ -100,6 +100,34 @@ def passed(what: str = "all self-checks"):
     print(f"✔ {what} passed. The grader runs more cases than these.")
 
 
+def check_choice(answer, options: str, name: str = "your answer") -> str:
+    """The letter of a multiple-choice answer, normalised; fail unless it is one of ``options``.
+
+    ``options`` is a string of the allowed letters, for example ``"abcd"``. This checks only
+    the form of the answer: whether it is right is decided by the grader.
+    """
+    letter = answer.strip().lower() if isinstance(answer, str) else None
+    if letter is None or len(letter) != 1 or letter not in options:
+        _fail(f"{name} should be one letter of {', '.join(repr(o) for o in options)}, got {answer!r}", None)
+    print(f"✔ {name} is one of the options; the grader decides whether it is right")
+    return letter
+
+
+def check_number(answer, name: str = "your prediction") -> float:
+    """A numerical prediction as a float; fail unless it is a finite number.
+
+    Only the form is checked here; the grader compares it with the measured value.
+    """
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        _fail(f"{name} should be a number, got {answer!r}", None)
+    if not np.isfinite(value):
+        _fail(f"{name} should be a finite number, got {answer!r}", None)
+    print(f"✔ {name} is a number; the grader compares it with the true value")
+    return value
+
+
 PROMISES_ENV = "DLCOURSE_PROMISES"
 
 

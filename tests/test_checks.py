@@ -226,3 +226,19 @@ def test_promise_without_the_variable_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     checks.promise("x", 1.0, at_least=0.5)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_choice_accepts_one_listed_letter_in_any_case():
+    from dlcourse.checks import check_choice
+    assert check_choice(" B ", "abcd") == "b"
+    for bad in ("e", "ab", 2, None, ""):
+        with pytest.raises(AssertionError):
+            check_choice(bad, "abcd")
+
+
+def test_check_number_wants_a_finite_number():
+    from dlcourse.checks import check_number
+    assert check_number("2.5") == 2.5
+    for bad in ("many", None, float("nan"), float("inf")):
+        with pytest.raises(AssertionError):
+            check_number(bad)

@@ -193,3 +193,19 @@ def test_random_garbage_records_never_raise():
         record = {"grade_id": "test_double", "results": results}
         v = safe_judge(EXERCISE, cases(), [{"output_type": "display_data", "data": {PROBE_MIME: record}}])
         assert 0 <= v.passed <= v.total == 4
+
+
+def test_choice_passes_only_the_right_letter_and_never_reveals_it():
+    from autograder.oracle import choice
+    check = choice("c", "the step grows with the gradient's history")
+    assert check(None, "c") is None and check(None, " C") is None
+    wrong = check(None, "a")
+    assert "history" in wrong and "'c'" not in wrong and '"c"' not in wrong
+    assert check(None, 3) and check(None, "cc")
+
+
+def test_estimate_accepts_the_closed_interval_only():
+    from autograder.oracle import estimate
+    check = estimate(10, 20)
+    assert check(None, 10) is None and check(None, 20.0) is None and check(None, "15") is None
+    assert check(None, 9.99) and check(None, float("nan")) and check(None, [1, 2])
