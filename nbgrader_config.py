@@ -78,9 +78,11 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"Warning"  # a warning on stderr never costs points
 c.OverwriteCells.add_missing_cells = True  # a deleted graded cell is restored and graded
 
-# Feedback shows verdicts, never the hidden part of a test cell.
+# Feedback shows verdicts, never the hidden part of a test cell; after each written answer it
+# shows the model answer and rubric from solutions/ (autograder/written.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "autograder.written.ShowModelAnswers",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

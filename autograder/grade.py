@@ -48,7 +48,7 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from . import cgroup
+from . import cgroup, written
 from .collection import TIMESTAMP_ENV, collection_timestamp, grading_digest
 from .hidden import html_text, leaked_lines, notebook_output_text, secret_lines
 from .nbgrader_cli import ROOT, STEP_TIMEOUT_S, assignments, nbgrader
@@ -61,7 +61,7 @@ DEFAULT_WORKDIR = ROOT / "autograder"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATE_FILE = ".graded.json"
 SET_ASIDE = "failed"  # <workdir>/failed/<student>/<assignment>/: what a failed grading left, for review
-REPORT_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason", "seed"]
+REPORT_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason", "seed", written.COLUMN]
 
 
 @dataclass
@@ -76,6 +76,7 @@ class Options:
     step_timeout: float = STEP_TIMEOUT_S  # seconds for each feedback and export step
     seed: int | None = None  # cases seed for every submission; None draws one per submission
     exchange_timestamps: bool = False  # trust timestamp.txt (written by nbgrader's exchange submit)
+    written_answers: str | None = None  # "graded" or "ungraded"; None: pyproject.toml's setting
 
     def nbgrader_flags(self) -> list[str]:
         flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
@@ -108,6 +109,7 @@ class Outcome:
     staged: Path | None = None  # the vetted private copy that nbgrader grades
     time_limit: str = ""  # which time limit this grading reached, if any
     seed: int | None = None
+    written: str = ""  # what became of the written answers (autograder/written.py)
 
 
 def course_overrides(workdir: Path, submitted: Path | None = None) -> list[str]:
@@ -234,16 +236,19 @@ class GradedState:
             tmp.replace(self.path)
 
 
-def attach_scores(outcomes: list[Outcome], workdir: Path) -> None:
+def attach_scores(outcomes: list[Outcome], workdir: Path, mode: str = "graded") -> None:
+    """Scores from the gradebook, the written answers counted as the course says (``mode``)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
         for o in outcomes:
             try:
                 sub = gb.find_submission(o.assignment, o.student)
-                o.score, o.max_score = sub.score, sub.max_score
             except MissingEntry:
-                pass
+                continue
+            t = written.tally(gb, o.assignment, o.student)
+            o.score, o.max_score = written.counted(sub.score, sub.max_score, t, mode)
+            o.written = t.note(mode)
 
 
 def write_report(outcomes: list[Outcome], path: Path) -> None:
@@ -253,7 +258,7 @@ def write_report(outcomes: list[Outcome], path: Path) -> None:
         for o in sorted(outcomes, key=lambda o: (o.student, o.assignment)):
             writer.writerow([o.student, o.assignment, "" if o.score is None else o.score,
                              "" if o.max_score is None else o.max_score, o.status, o.reason,
-                             "" if o.seed is None else o.seed])
+                             "" if o.seed is None else o.seed, o.written])
 
 
 def fail(o: Outcome, reason: str) -> None:
@@ -338,6 +343,7 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
               assignment: str | None = None) -> list[Outcome]:
     """Grade every (selected) submission under ``workdir``; return one outcome per submission."""
     options = options or Options()
+    mode = written.check_mode(options.written_answers) if options.written_answers else written.setting()
     if options.sandbox:
         problem = bwrap_problem()
         if problem:
@@ -358,10 +364,10 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         results = autograde_batch(todo, workdir, options, Path(staging))
         graded = results + skipped
         if graded:
-            attach_scores(graded, workdir)
+            attach_scores(graded, workdir, mode)
         for name in sorted({o.assignment for o in results if o.status == "graded"}):
             run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
-                     *course_overrides(workdir))
+                     f"--ShowModelAnswers.written_answers={mode}", *course_overrides(workdir))
             for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
                 page.write_text(clean_feedback(page.read_text(errors="replace")))
         for o in graded:  # feedback of skipped submissions was regenerated too
@@ -374,11 +380,13 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
     for o in ungraded:
         if o.status == "failed":
             o.score = o.max_score = None
+            o.written = ""
         state.forget(o)
     forget_grades(ungraded, workdir)
     if graded:
         run_step("export", options, "export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
         blank_failed_scores(workdir / "grades.csv", [o for o in ungraded if o.status == "failed"])
+        written.adjust_export(workdir / "grades.csv", f"sqlite:///{workdir / 'gradebook.db'}", mode)
     if options.sandbox:
         cgroup.sweep_stale()
     outcomes = graded + rejected
@@ -470,7 +478,8 @@ def main(argv=None) -> int:
         return 0
     for o in sorted(outcomes, key=lambda o: (o.student, o.assignment)):
         score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}" if o.max_score else f"{o.score:g}"
-        print(f"{o.student:20s} {o.assignment:20s} {score:>10s}  {o.status}{': ' + o.reason if o.reason else ''}")
+        notes = "; ".join(filter(None, [o.reason, o.written and f"written answers: {o.written}"]))
+        print(f"{o.student:20s} {o.assignment:20s} {score:>10s}  {o.status}{': ' + notes if notes else ''}")
     print(f"grades: {args.workdir / 'grades.csv'}   report: {args.workdir / 'report.csv'}   "
           f"feedback: {args.workdir / 'feedback'}/")
     return 0

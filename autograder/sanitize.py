@@ -28,7 +28,7 @@ from html.parser import HTMLParser
 
 import nh3
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import is_locked
+from nbgrader.utils import compute_checksum, is_locked, is_solution
 
 from dlcourse.grading import PROBE_MIME
 
@@ -98,6 +98,13 @@ def safe_markdown(source: str) -> str:
     return clean_html(markdown2html(source))
 
 
+def _as_released(cell) -> bool:
+    """An answer cell the student left as released (its checksum, from the gradebook, matches):
+    instructor text, kept as is so that nbgrader still sees it unanswered (0 points, no manual grade)."""
+    checksum = cell.get("metadata", {}).get("nbgrader", {}).get("checksum")
+    return bool(checksum) and is_solution(cell) and checksum == compute_checksum(cell)
+
+
 class SanitizeOutputs(NbGraderPreprocessor):
     """Make every output, and every markdown or raw cell the student wrote, of the autograded
     notebook inert (see the module docstring); the instructor's locked cells are left as they are."""
@@ -107,7 +114,7 @@ class SanitizeOutputs(NbGraderPreprocessor):
             if output.get("output_type") in ("display_data", "execute_result"):
                 output["data"] = safe_bundle(output.get("data") or {})
                 output["metadata"] = {}
-        if cell.get("cell_type") in ("markdown", "raw") and not is_locked(cell):
+        if cell.get("cell_type") in ("markdown", "raw") and not is_locked(cell) and not _as_released(cell):
             cell.pop("attachments", None)  # attachments can carry SVG
             cell.source = safe_markdown(cell.source) if cell.cell_type == "markdown" else clean_html(cell.source)
         return cell, resources

@@ -33,7 +33,25 @@ def test_cells(nb) -> dict:
 
 
 def points(assignment: str) -> dict[str, float]:
+    """{grade_id: points} of the autograded test cells (what the oracles score)."""
     return {gid: float(nbgrader_meta(c)["points"]) for gid, c in test_cells(read("solutions", assignment)).items()}
+
+
+def written_points(assignment: str) -> float:
+    """Points of the written answers, graded by hand (0 until then; not part of ``points``)."""
+    from autograder.written import is_written_answer
+
+    return sum(float(nbgrader_meta(c)["points"]) for c in read("solutions", assignment).cells
+               if is_written_answer(c))
+
+
+def max_points(assignment: str, mode: str | None = None) -> float:
+    """max_score in report.csv: the autograded points, plus the written ones where they are graded
+    (``mode``, the course setting by default)."""
+    from autograder.written import setting
+
+    graded = (mode or setting()) == "graded"
+    return sum(points(assignment).values()) + (written_points(assignment) if graded else 0.0)
 
 
 def strip_markers(source: str) -> str:

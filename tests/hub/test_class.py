@@ -25,11 +25,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from submissions import blank, points, solved
+from submissions import blank, max_points, points, solved
 
 ASSIGNMENT = "01-perceptron"
 NOTEBOOK = "perceptron.ipynb"
 FULL = sum(points(ASSIGNMENT).values())
+MAX = max_points(ASSIGNMENT)  # written answers wait for a manual grade: scored 0 until then
 
 
 def expect(*args, **kwargs):
@@ -276,7 +277,7 @@ def test_grader_collects_and_grades_with_make_grade(klass, artifacts):
     with open(course_dir / "autograder" / "report.csv") as f:
         report = {row["student"]: row for row in csv.DictReader(f)}
     s1, s2 = report[klass.users["student1"]], report[klass.users["student2"]]
-    assert (s1["status"], float(s1["score"]), float(s1["max_score"])) == ("graded", FULL, FULL), s1
+    assert (s1["status"], float(s1["score"]), float(s1["max_score"])) == ("graded", FULL, MAX), s1
     assert (s2["status"], float(s2["score"])) == ("graded", 0.0), s2
     from nbgrader.api import Gradebook
 
@@ -296,7 +297,7 @@ def test_each_student_fetches_feedback_with_their_own_score(klass):
         assert pages, f"{role} got no feedback"
         html = max(pages).read_text()
         found = re.search(r"Score: ([\d.]+) / ([\d.]+)", html)
-        assert found and (float(found[1]), float(found[2])) == (score, FULL), (role, found and found[0])
+        assert found and (float(found[1]), float(found[2])) == (score, MAX), (role, found and found[0])
         assert "BEGIN HIDDEN TESTS" not in html
     # released feedback cannot be listed, only fetched by its secret name
     cannot_read(klass, "student2", klass.tmp / "exchange" / "dlcourse" / "feedback")
@@ -313,6 +314,6 @@ def test_grader_opens_formgrader_in_its_own_tab(klass, context, artifacts):
     tab.goto(f"{klass.url}/services/dlcourse/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK[:-6]}")
     # formgrader shows submissions anonymised: one with full marks, one with none
     # (a "/" in a regular expression is escaped: Playwright passes it on as /source/)
-    expect(tab.get_by_role("row", name=re.compile(rf"^Submission #\d+ {FULL:g} \/ {FULL:g} "))).to_be_visible()
+    expect(tab.get_by_role("row", name=re.compile(rf"^Submission #\d+ {FULL:g} \/ {MAX:g} "))).to_be_visible()
     expect(tab.get_by_role("row", name=re.compile(rf"^Submission #\d+ 0 \/ {FULL:g} "))).to_be_visible()
     tab.screenshot(path=str(artifacts / "grader-formgrader-submissions.png"))
