@@ -6,7 +6,7 @@ recomputes the reference here, in the grading process, and compares.
 import numpy as np
 import torch
 
-from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
 from autograder.reference import t64
 from dlcourse.data import logic_gate
 
@@ -218,4 +218,16 @@ EXERCISES = [
     Exercise("test_train_perceptron", check_train, train_cases),
     Exercise("test_logistic_loss_grad", check_logistic, logistic_cases),
     Exercise("test_fit_logistic", check_fit, fit_cases),
+    Exercise("test_q_lr", choice("b", "from w = 0 every update is lr times the update with lr = 1, so the "
+                                      "weights and bias are scaled copies and H(lr * z) = H(z) for lr > 0: "
+                                      "the same predictions, hence the same mistakes in the same epochs")),
+    Exercise("test_q_and_updates", estimate(10, 12, "simulate the rule row by row as in the OR table: AND "
+                                                    "needs several epochs before the bias is low enough, "
+                                                    "and every epoch but the last makes one or more updates")),
+    Exercise("test_q_xor", choice("b", "no line separates XOR, so no epoch can be free of mistakes; on four "
+                                       "rows the updates bring the weights back to the same place each epoch, "
+                                       "so they stay bounded")),
+    Exercise("test_q_norm", choice("b", "for a separating w, c * w with c > 1 gives every sample a larger "
+                                        "margin and a smaller loss, and the loss never reaches 0: the infimum "
+                                        "is not attained, so gradient descent keeps increasing the norm")),
 ]

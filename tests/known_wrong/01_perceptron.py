@@ -108,4 +108,28 @@ def fit_logistic(X, y, lam=0.0, lr=0.5, epochs=100):
     return w, norms
 """,
     ),
+    Mistake(
+        answer_id="q_lr",
+        test_id="test_q_lr",
+        names=("not the right choice", "same mistakes"),
+        source="Q_LR = 'a'  # BUG: smaller steps, so more epochs",
+    ),
+    Mistake(
+        answer_id="q_and_updates",
+        test_id="test_q_and_updates",
+        names=("outside the accepted range",),
+        source="Q_AND_UPDATES = 4  # BUG: guessed one update per row",
+    ),
+    Mistake(
+        answer_id="q_xor",
+        test_id="test_q_xor",
+        names=("not the right choice", "no line separates XOR"),
+        source="Q_XOR = 'c'  # BUG: thinks the weights grow without bound, as in logistic regression",
+    ),
+    Mistake(
+        answer_id="q_norm",
+        test_id="test_q_norm",
+        names=("not the right choice", "never reaches 0"),
+        source="Q_NORM = 'a'  # BUG: confuses gradient descent's limit with a minimiser",
+    ),
 ]

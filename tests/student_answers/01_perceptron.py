@@ -71,4 +71,13 @@ def fit_logistic(X, y, lam=0.0, lr=0.5, epochs=100):
         norms.append(float(np.linalg.norm(w)))
     return w, norms
 ''',
+    "q_lr": "Q_LR = 'B'",
+    "q_and_updates": "Q_AND_UPDATES = 11  # epochs 2, 3, 3, 2, 1, then a clean one",
+    "q_xor": "Q_XOR = 'b'  # never a clean epoch",
+    "q_norm": 'Q_NORM = "b"',
+    "written_labels": """One sigmoid and one binary cross-entropy per finding: the findings are independent,
+an X-ray can show several at once, so each output should be the probability of its own finding.
+A softmax makes the three probabilities add up to 1, so with pneumonia and an enlarged heart both present
+the two would have to share the mass (about 0.5 each) and pushing one up pushes the other down;
+the model could never be confident about both.""",
 }
