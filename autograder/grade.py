@@ -24,19 +24,25 @@ A submission that fails to grade (or whose outputs or feedback show a hidden tes
 has no score in either file, whatever it had before: its gradebook entry is removed and
 its autograded notebook and feedback are set aside in ``failed/``.
 
+Several graders, on one machine or several, share one gradebook with ``--db URL`` (PostgreSQL,
+autograder/gradebook_db.py) and each take a share of the students with ``--shard i/n``
+(autograder/shard.py); each exports grades.csv from the whole shared gradebook.
+
 Usage: ``python -m autograder.grade [--workdir DIR] [--jobs N] [--student S]
 [--assignment A] [--force] [--cell-timeout S] [--notebook-timeout S] [--memory-mb M]
-[--seed N] [--exchange-timestamps] [--unsandboxed]``
+[--seed N] [--exchange-timestamps] [--unsandboxed] [--db URL] [--shard i/n]``
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import json
 import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,13 +54,14 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from . import cgroup
+from . import cgroup, gradebook_db
 from .collection import TIMESTAMP_ENV, collection_timestamp, grading_digest
 from .hidden import html_text, leaked_lines, notebook_output_text, secret_lines
 from .nbgrader_cli import ROOT, STEP_TIMEOUT_S, assignments, nbgrader
 from .release import release
 from .sandbox import TIME_LIMIT_MARKER, SandboxLimits, bwrap_problem
 from .sanitize import clean_feedback, unsafe_parts
+from .shard import Shard
 from .vet import vet_submissions
 
 DEFAULT_WORKDIR = ROOT / "autograder"
@@ -76,6 +83,15 @@ class Options:
     step_timeout: float = STEP_TIMEOUT_S  # seconds for each feedback and export step
     seed: int | None = None  # cases seed for every submission; None draws one per submission
     exchange_timestamps: bool = False  # trust timestamp.txt (written by nbgrader's exchange submit)
+    db_url: str | None = None  # shared gradebook (SQLAlchemy URL); None: <workdir>/gradebook.db
+    shard: Shard | None = None  # grade only the students of this shard
+
+    def gradebook(self, workdir: Path) -> str:
+        return gradebook_db.gradebook_url(workdir, self.db_url)
+
+    def state_file(self) -> str:
+        """Each shard keeps its own record of what it graded (shards never share a student)."""
+        return f".graded.{self.shard.label}.json" if self.shard else STATE_FILE
 
     def nbgrader_flags(self) -> list[str]:
         flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
@@ -110,13 +126,13 @@ class Outcome:
     seed: int | None = None
 
 
-def course_overrides(workdir: Path, submitted: Path | None = None) -> list[str]:
+def course_overrides(workdir: Path, submitted: Path | None = None, db: str | None = None) -> list[str]:
     """nbgrader options that point submitted/ (the vetted staging tree when given), autograded/,
-    feedback/ and the gradebook at workdir."""
+    feedback/ and the gradebook (``db``, by default the workdir's SQLite file) at workdir."""
     return [f"--CourseDirectory.submitted_directory={submitted or workdir / 'submitted'}",
             f"--CourseDirectory.autograded_directory={workdir / 'autograded'}",
             f"--CourseDirectory.feedback_directory={workdir / 'feedback'}",
-            f"--CourseDirectory.db_url=sqlite:///{workdir / 'gradebook.db'}"]
+            f"--CourseDirectory.db_url={db or gradebook_db.gradebook_url(workdir)}"]
 
 
 def notebook_problem(path: Path) -> str | None:
@@ -180,7 +196,8 @@ def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path) 
                                      exchange=options.exchange_timestamps)
     try:
         result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
-                          *course_overrides(workdir, staging), *options.nbgrader_flags(),
+                          *course_overrides(workdir, staging, options.gradebook(workdir)),
+                          *options.nbgrader_flags(),
                           f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
                           timeout=options.process_timeout())
     except subprocess.TimeoutExpired:
@@ -203,8 +220,8 @@ def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path) 
 class GradedState:
     """Digests of the submissions graded successfully, saved after each one (atomically)."""
 
-    def __init__(self, workdir: Path):
-        self.path = workdir / STATE_FILE
+    def __init__(self, workdir: Path, name: str = STATE_FILE):
+        self.path = workdir / name
         self._lock = threading.Lock()
         try:
             self.digests = json.loads(self.path.read_text())
@@ -234,10 +251,10 @@ class GradedState:
             tmp.replace(self.path)
 
 
-def attach_scores(outcomes: list[Outcome], workdir: Path) -> None:
+def attach_scores(outcomes: list[Outcome], workdir: Path, db: str | None = None) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
+    with Gradebook(db or gradebook_db.gradebook_url(workdir)) as gb:
         for o in outcomes:
             try:
                 sub = gb.find_submission(o.assignment, o.student)
@@ -246,29 +263,32 @@ def attach_scores(outcomes: list[Outcome], workdir: Path) -> None:
                 pass
 
 
-def write_report(outcomes: list[Outcome], path: Path) -> None:
+def write_report(outcomes: list[Outcome], path: Path, kept: list[dict] | None = None) -> None:
+    """report.csv: a row per outcome, and the ``kept`` rows (dicts of REPORT_COLUMNS) as they were."""
+    rows = [[o.student, o.assignment, "" if o.score is None else o.score,
+             "" if o.max_score is None else o.max_score, o.status, o.reason, "" if o.seed is None else o.seed]
+            for o in outcomes]
+    rows += [[row.get(c, "") for c in REPORT_COLUMNS] for row in kept or []]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(REPORT_COLUMNS)
-        for o in sorted(outcomes, key=lambda o: (o.student, o.assignment)):
-            writer.writerow([o.student, o.assignment, "" if o.score is None else o.score,
-                             "" if o.max_score is None else o.max_score, o.status, o.reason,
-                             "" if o.seed is None else o.seed])
+        writer.writerows(sorted(rows, key=lambda r: (r[0], r[1])))
 
 
 def fail(o: Outcome, reason: str) -> None:
     o.status, o.reason, o.score, o.max_score = "failed", reason[:300], None, None
 
 
-def forget_grades(outcomes: list[Outcome], workdir: Path) -> None:
+def forget_grades(outcomes: list[Outcome], workdir: Path, db: str | None = None) -> None:
     """Submissions without a grade this run keep none from before: their gradebook entries are
     removed, their autograded notebooks and feedback set aside under ``failed/`` (never released)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     if not outcomes:
         return
-    if (workdir / "gradebook.db").is_file():
-        with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
+    db = db or gradebook_db.gradebook_url(workdir)
+    if gradebook_db.is_shared(db) or (workdir / gradebook_db.SQLITE_NAME).is_file():
+        with Gradebook(db) as gb:
             for o in outcomes:
                 try:
                     gb.remove_submission(o.assignment, o.student)
@@ -345,10 +365,16 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         warn_without_cgroups()
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    db = options.gradebook(workdir)
+    problem = gradebook_db.problem(db)
+    if problem:
+        raise SystemExit(f"make grade: {problem}")
     with tempfile.TemporaryDirectory(prefix="dlcourse-staged-") as staging:  # 0700, the grader's
         todo, rejected = find_submissions(workdir, assignments(), Path(staging), options.fingerprint())
+        others = sorted({o.student for o in todo + rejected if not ours(o, options)})
+        todo, rejected = [o for o in todo if ours(o, options)], [o for o in rejected if ours(o, options)]
         todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
-        state = GradedState(workdir)
+        state = GradedState(workdir, options.state_file())
         replay = options.force or options.seed is not None  # a given seed always regrades: it is a replay
         skipped = [] if replay else [o for o in todo if state.unchanged(o)]
         for o in skipped:
@@ -358,12 +384,14 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         results = autograde_batch(todo, workdir, options, Path(staging))
         graded = results + skipped
         if graded:
-            attach_scores(graded, workdir)
+            attach_scores(graded, workdir, db)
+        exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
         for name in sorted({o.assignment for o in results if o.status == "graded"}):
             run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
-                     *course_overrides(workdir))
+                     *course_overrides(workdir, db=db), *exclude)
             for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
-                page.write_text(clean_feedback(page.read_text(errors="replace")))
+                if page.parent.parent.name not in others:  # another shard's pages are its own
+                    page.write_text(clean_feedback(page.read_text(errors="replace")))
         for o in graded:  # feedback of skipped submissions was regenerated too
             problem = last_gate(o, workdir) if o.status == "graded" else None
             if problem:
@@ -375,15 +403,54 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         if o.status == "failed":
             o.score = o.max_score = None
         state.forget(o)
-    forget_grades(ungraded, workdir)
+    forget_grades(ungraded, workdir, db)
+    failed = [o for o in ungraded if o.status == "failed"]
+    gradebook_db.mark_ungraded(db, [(o.student, o.assignment, o.reason) for o in failed], grader_name(options))
+    gradebook_db.clear_ungraded(db, [(o.student, o.assignment) for o in graded if o.status == "graded"])
     if graded:
-        run_step("export", options, "export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
-        blank_failed_scores(workdir / "grades.csv", [o for o in ungraded if o.status == "failed"])
+        export_grades(workdir, options, db, failed)
     if options.sandbox:
         cgroup.sweep_stale()
     outcomes = graded + rejected
-    write_report(outcomes, workdir / "report.csv")
+    write_shared_report(outcomes, workdir / "report.csv", options.shard)
     return outcomes
+
+
+def ours(o: Outcome, options: Options) -> bool:
+    """Whether this grader takes ``o`` (every submission, or its shard's)."""
+    return options.shard is None or options.shard.holds(o.student)
+
+
+def grader_name(options: Options) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}" + (f" shard {options.shard}" if options.shard else "")
+
+
+def export_grades(workdir: Path, options: Options, db: str, failed: list[Outcome]) -> None:
+    """grades.csv from the whole gradebook (every shard's grades), a failed submission's score
+    blank whichever grader failed it; written whole, so a shard beside this one never reads half."""
+    part = workdir / f".grades.{os.getpid()}.csv"
+    run_step("export", options, "export", f"--to={part}", *course_overrides(workdir, db=db))
+    if part.is_file():
+        everywhere = [Outcome(s, a) for s, a in gradebook_db.ungraded(db)]
+        blank_failed_scores(part, failed + everywhere)
+        part.replace(workdir / "grades.csv")
+
+
+def write_shared_report(outcomes: list[Outcome], path: Path, shard: Shard | None) -> None:
+    """report.csv for this run; a shard keeps the rows of the other shards' students that are
+    already there (shards sharing a workdir add up to the whole class)."""
+    if shard is None:
+        write_report(outcomes, path)
+        return
+    with open(path.with_name(".report.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = []
+        if path.is_file():
+            with open(path, newline="") as f:
+                kept = [row for row in csv.DictReader(f) if not shard.holds(row.get("student", ""))]
+        part = path.with_name(f".report.{os.getpid()}.csv")
+        write_report(outcomes, part, kept)
+        part.replace(path)
 
 
 def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path) -> list[Outcome]:
@@ -391,8 +458,9 @@ def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, stagin
     while others ran beside it. Only then does a time limit count, named in the reason."""
     if todo:
         with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
-            release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True,
-                    names=sorted({o.assignment for o in todo}))
+            db = options.gradebook(workdir)
+            with gradebook_db.serialised(db, "prepare"):  # one grader at a time creates the tables
+                release(into=tmp, db=db, quiet=True, names=sorted({o.assignment for o in todo}))
     left_out = {id(o): o.reason for o in todo}
 
     def grade_one(o: Outcome) -> Outcome:
@@ -458,10 +526,21 @@ def main(argv=None) -> int:
     parser.add_argument("--exchange-timestamps", action="store_true",
                         help="submissions came through nbgrader's exchange: trust its timestamp.txt "
                              "(otherwise the time the files arrived is used)")
+    parser.add_argument("--db", metavar="URL",
+                        help="the gradebook's database, shared by several graders: "
+                             "postgresql://USER@HOST:PORT/DB (default: WORKDIR/gradebook.db, SQLite)")
+    parser.add_argument("--shard", type=Shard.parse, metavar="i/n",
+                        help="grade only shard i of n (students split by a hash of their id); "
+                             "run 1/n ... n/n on one machine or several with one --db")
     args = parser.parse_args(argv)
+    try:
+        db_url = gradebook_db.normalise(args.db) if args.db else None
+    except ValueError as e:
+        parser.error(str(e))
     options = Options(jobs=args.jobs, force=args.force, sandbox=not args.unsandboxed,
                       cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                      memory_mb=args.memory_mb, seed=args.seed, exchange_timestamps=args.exchange_timestamps)
+                      memory_mb=args.memory_mb, seed=args.seed, exchange_timestamps=args.exchange_timestamps,
+                      db_url=db_url, shard=args.shard)
     if args.unsandboxed:
         print("WARNING: grading WITHOUT a sandbox: student code runs with your rights.")
     outcomes = grade_all(args.workdir, options, args.student, args.assignment)
@@ -472,7 +551,9 @@ def main(argv=None) -> int:
         score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}" if o.max_score else f"{o.score:g}"
         print(f"{o.student:20s} {o.assignment:20s} {score:>10s}  {o.status}{': ' + o.reason if o.reason else ''}")
     print(f"grades: {args.workdir / 'grades.csv'}   report: {args.workdir / 'report.csv'}   "
-          f"feedback: {args.workdir / 'feedback'}/")
+          f"feedback: {args.workdir / 'feedback'}/   gradebook: "
+          f"{gradebook_db.shown(options.gradebook(args.workdir.resolve()))}"
+          + (f"   shard {options.shard}" if options.shard else ""))
     return 0
 
 
