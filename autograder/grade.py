@@ -48,6 +48,7 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,7 @@ DEFAULT_WORKDIR = ROOT / "autograder"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATE_FILE = ".graded.json"
 SET_ASIDE = "failed"  # <workdir>/failed/<student>/<assignment>/: what a failed grading left, for review
+ELSEWHERE = "claimed elsewhere"  # an outcome's status while another grader of the batch holds it
 REPORT_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason", "seed"]
 
 
@@ -85,6 +87,7 @@ class Options:
     exchange_timestamps: bool = False  # trust timestamp.txt (written by nbgrader's exchange submit)
     db_url: str | None = None  # shared gradebook (SQLAlchemy URL); None: <workdir>/gradebook.db
     shard: Shard | None = None  # grade only the students of this shard
+    claim: str | None = None  # a batch name: graders sharing it claim submissions in the gradebook
 
     def gradebook(self, workdir: Path) -> str:
         return gradebook_db.gradebook_url(workdir, self.db_url)
@@ -381,23 +384,34 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
             o.status = "graded"
             o.reason = "; ".join(filter(None, ["unchanged since it was last graded", o.reason]))
         todo = [o for o in todo if o not in skipped]
-        results = autograde_batch(todo, workdir, options, Path(staging))
-        graded = results + skipped
-        if graded:
-            attach_scores(graded, workdir, db)
-        exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
-        for name in sorted({o.assignment for o in results if o.status == "graded"}):
-            run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
-                     *course_overrides(workdir, db=db), *exclude)
-            for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
-                if page.parent.parent.name not in others:  # another shard's pages are its own
-                    page.write_text(clean_feedback(page.read_text(errors="replace")))
-        for o in graded:  # feedback of skipped submissions was regenerated too
-            problem = last_gate(o, workdir) if o.status == "graded" else None
-            if problem:
-                fail(o, problem)
-            elif o in results and o.status == "graded" and not o.time_limit:
-                state.record(o)
+        claims = (gradebook_db.Claims(db, options.claim, grader_name(options), options.process_timeout())
+                  if options.claim and todo else None)
+        try:
+            results = autograde_batch(todo, workdir, options, Path(staging), claims)
+            elsewhere = {(o.student, o.assignment) for o in results if o.status == ELSEWHERE}
+            results = [o for o in results if o.status != ELSEWHERE]
+            graded = results + skipped
+            if graded:
+                attach_scores(graded, workdir, db)
+            for name in sorted({o.assignment for o in results if o.status == "graded"}):
+                theirs = set(others) | {s for s, a in elsewhere if a == name}  # other graders' pages
+                exclude = [f"--CourseDirectory.student_id_exclude={','.join(sorted(theirs))}"] if theirs else []
+                run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
+                         *course_overrides(workdir, db=db), *exclude)
+                for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
+                    if page.parent.parent.name not in theirs:
+                        page.write_text(clean_feedback(page.read_text(errors="replace")))
+            for o in graded:  # feedback of skipped submissions was regenerated too
+                problem = last_gate(o, workdir) if o.status == "graded" else None
+                if problem:
+                    fail(o, problem)
+                elif o in results and o.status == "graded" and not o.time_limit:
+                    state.record(o)
+            for o in results if claims else []:
+                claims.finish(o.student, o.assignment, o.status)
+        finally:
+            if claims:
+                claims.close()
     ungraded = [o for o in graded + rejected if o.status != "graded"]
     for o in ungraded:
         if o.status == "failed":
@@ -412,7 +426,14 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
     if options.sandbox:
         cgroup.sweep_stale()
     outcomes = graded + rejected
-    write_shared_report(outcomes, workdir / "report.csv", options.shard)
+    if elsewhere:
+        print(f"{len(elsewhere)} submissions of batch {options.claim!r} were claimed by other graders")
+
+    def theirs(row: dict) -> bool:  # report rows another grader wrote, kept where they share report.csv
+        return ((options.shard is not None and not options.shard.holds(row.get("student", "")))
+                or (row.get("student"), row.get("assignment")) in elsewhere)
+
+    write_shared_report(outcomes, workdir / "report.csv", theirs if options.shard or options.claim else None)
     return outcomes
 
 
@@ -422,6 +443,7 @@ def ours(o: Outcome, options: Options) -> bool:
 
 
 def grader_name(options: Options) -> str:
+    """Who graded, in the shared gradebook's tables: host, process, shard."""
     return f"{socket.gethostname()}:{os.getpid()}" + (f" shard {options.shard}" if options.shard else "")
 
 
@@ -436,10 +458,10 @@ def export_grades(workdir: Path, options: Options, db: str, failed: list[Outcome
         part.replace(workdir / "grades.csv")
 
 
-def write_shared_report(outcomes: list[Outcome], path: Path, shard: Shard | None) -> None:
-    """report.csv for this run; a shard keeps the rows of the other shards' students that are
-    already there (shards sharing a workdir add up to the whole class)."""
-    if shard is None:
+def write_shared_report(outcomes: list[Outcome], path: Path, theirs: Callable[[dict], bool] | None) -> None:
+    """report.csv for this run, keeping the rows already there that ``theirs`` says other graders
+    wrote (shards or claims sharing a workdir add up to the whole class)."""
+    if theirs is None:
         write_report(outcomes, path)
         return
     with open(path.with_name(".report.lock"), "w") as lock:
@@ -447,23 +469,31 @@ def write_shared_report(outcomes: list[Outcome], path: Path, shard: Shard | None
         kept = []
         if path.is_file():
             with open(path, newline="") as f:
-                kept = [row for row in csv.DictReader(f) if not shard.holds(row.get("student", ""))]
+                kept = [row for row in csv.DictReader(f) if theirs(row)]
         part = path.with_name(f".report.{os.getpid()}.csv")
         write_report(outcomes, part, kept)
         part.replace(path)
 
 
-def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path) -> list[Outcome]:
+def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path,
+                    claims: gradebook_db.Claims | None = None) -> list[Outcome]:
     """Autograde in parallel; then grade again, alone, each one that reached a time limit
-    while others ran beside it. Only then does a time limit count, named in the reason."""
+    while others ran beside it. Only then does a time limit count, named in the reason.
+    With ``claims``, a submission another grader claimed first comes back as ELSEWHERE."""
     if todo:
         with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
             db = options.gradebook(workdir)
             with gradebook_db.serialised(db, "prepare"):  # one grader at a time creates the tables
                 release(into=tmp, db=db, quiet=True, names=sorted({o.assignment for o in todo}))
+                if gradebook_db.is_shared(db):
+                    gradebook_db.add_students(db, sorted({o.student for o in todo}))
     left_out = {id(o): o.reason for o in todo}
 
     def grade_one(o: Outcome) -> Outcome:
+        holder = claims.take(o.student, o.assignment) if claims else None
+        if holder:
+            o.status, o.reason = ELSEWHERE, f"claimed by {holder}"
+            return o
         return autograde(o, workdir, options, staging)
 
     jobs = options.jobs or os.cpu_count() or 1
@@ -532,6 +562,9 @@ def main(argv=None) -> int:
     parser.add_argument("--shard", type=Shard.parse, metavar="i/n",
                         help="grade only shard i of n (students split by a hash of their id); "
                              "run 1/n ... n/n on one machine or several with one --db")
+    parser.add_argument("--claim", metavar="BATCH",
+                        help="graders given the same BATCH name split its submissions as they go, each "
+                             "claimed in the gradebook by the first grader to reach it (any number of graders)")
     args = parser.parse_args(argv)
     try:
         db_url = gradebook_db.normalise(args.db) if args.db else None
@@ -540,7 +573,7 @@ def main(argv=None) -> int:
     options = Options(jobs=args.jobs, force=args.force, sandbox=not args.unsandboxed,
                       cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                       memory_mb=args.memory_mb, seed=args.seed, exchange_timestamps=args.exchange_timestamps,
-                      db_url=db_url, shard=args.shard)
+                      db_url=db_url, shard=args.shard, claim=args.claim)
     if args.unsandboxed:
         print("WARNING: grading WITHOUT a sandbox: student code runs with your rights.")
     outcomes = grade_all(args.workdir, options, args.student, args.assignment)

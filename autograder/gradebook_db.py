@@ -7,10 +7,14 @@ written for you); a password is best kept in ``~/.pgpass`` or ``PGPASSWORD``, ne
 Without ``--db`` the gradebook is ``<workdir>/gradebook.db`` (SQLite), as nbgrader_config.py
 says for formgrader.
 
-Two things graders share besides nbgrader's tables:
+What graders share besides nbgrader's tables:
 
-- :func:`serialised`: one grader at a time records the assignments and creates the tables
-  (a PostgreSQL advisory lock; SQLite needs none on one machine);
+- :func:`serialised`: one grader at a time records the assignments, creates the tables and
+  adds the students (a PostgreSQL advisory lock; SQLite needs none on one machine);
+- :class:`Claims` (``--claim BATCH``): graders that name the same batch split it between them
+  as they go, each submission taken by the first grader to claim it (a primary key on
+  batch, student and assignment); a claim left by a grader that died is taken over once it
+  is older than a grading process may run;
 - the ``dlcourse_ungraded`` table: submissions that failed to grade, so that whichever grader
   exports grades.csv last leaves their score blank, not nbgrader's 0 for "no submission".
 """
@@ -21,12 +25,13 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, delete, select, text
+from sqlalchemy import (Column, DateTime, MetaData, String, Table, and_, create_engine, delete, or_, select,
+                        text, update)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 
 SQLITE_NAME = "gradebook.db"
 POSTGRES_DRIVER = "postgresql+psycopg"
@@ -39,6 +44,15 @@ UNGRADED = Table(
     Column("reason", String(1000), nullable=False, default=""),
     Column("grader", String(128), nullable=False, default=""),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+CLAIMS = Table(
+    "dlcourse_claims", _metadata,
+    Column("batch", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("assignment", String(128), primary_key=True),
+    Column("grader", String(128), nullable=False),
+    Column("state", String(16), nullable=False),  # grading, graded, failed
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -183,3 +197,55 @@ def ungraded(url: str) -> dict[tuple[str, str], str]:
             return {(r.student, r.assignment): r.reason for r in conn.execute(select(UNGRADED))}
     finally:
         engine.dispose()
+
+
+def add_students(url: str, students: Iterable[str]) -> None:
+    """Put ``students`` in the gradebook before grading, so that graders working side by side
+    never both add one (nbgrader adds a student it has not seen). Call inside :func:`serialised`."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        known = {s.id for s in gb.students}
+        for student in students:
+            if student not in known:
+                gb.add_student(student)
+
+
+class Claims:
+    """The submissions of one batch, each claimed by the one grader that grades it."""
+
+    def __init__(self, url: str, batch: str, grader: str, stale_after_s: float):
+        self.batch, self.grader, self.stale_after = batch[:128], grader[:128], timedelta(seconds=stale_after_s)
+        self.engine = _with_tables(url)
+
+    def _key(self, student: str, assignment: str):
+        return and_(CLAIMS.c.batch == self.batch, CLAIMS.c.student == student, CLAIMS.c.assignment == assignment)
+
+    def take(self, student: str, assignment: str) -> str | None:
+        """Claim a submission: None when it is this grader's to grade, else who holds it."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(CLAIMS.insert().values(batch=self.batch, student=student, assignment=assignment,
+                                                    grader=self.grader, state="grading", claimed_at=now))
+            return None
+        except IntegrityError:
+            pass
+        with self.engine.begin() as conn:  # ours already, or left by a grader that died
+            stale = and_(CLAIMS.c.state == "grading", CLAIMS.c.claimed_at < now - self.stale_after)
+            taken = conn.execute(update(CLAIMS).where(self._key(student, assignment),
+                                                      or_(CLAIMS.c.grader == self.grader, stale))
+                                 .values(grader=self.grader, state="grading", claimed_at=now)).rowcount
+            if taken:
+                return None
+            row = conn.execute(select(CLAIMS.c.grader, CLAIMS.c.state)
+                               .where(self._key(student, assignment))).first()
+        return f"{row.grader} ({row.state})" if row else "another grader"
+
+    def finish(self, student: str, assignment: str, state: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(CLAIMS).where(self._key(student, assignment), CLAIMS.c.grader == self.grader)
+                         .values(state=state[:16]))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -70,7 +70,38 @@ def test_shards_sharing_a_workdir_add_up_to_one_report(tmp_path):
     for i in (1, 2):
         shard = Shard(i, 2)
         mine = [Outcome(s, "01-perceptron", score=float(i), max_score=9.0) for s in students if shard.holds(s)]
-        write_shared_report(mine, path, shard)
+        write_shared_report(mine, path, lambda row, shard=shard: not shard.holds(row["student"]))
     rows = {r["student"]: r["score"] for r in csv.DictReader(path.open())}
     assert sorted(rows) == sorted(students)
     assert all(rows[s] == str(float(shard_of(s, 2))) for s in students)
+
+
+def test_a_claimed_submission_is_graded_by_one_grader_of_the_batch(tmp_path):
+    url = gradebook_db.gradebook_url(tmp_path)
+    a = gradebook_db.Claims(url, "monday", "host-a:1", stale_after_s=3600)
+    b = gradebook_db.Claims(url, "monday", "host-b:2", stale_after_s=3600)
+    try:
+        assert a.take("alice", "01-perceptron") is None
+        assert "host-a:1" in b.take("alice", "01-perceptron")
+        assert a.take("alice", "01-perceptron") is None  # its own claim (graded again alone after a limit)
+        assert b.take("bob", "01-perceptron") is None
+        a.finish("alice", "01-perceptron", "graded")
+        assert "graded" in b.take("alice", "01-perceptron")
+        assert gradebook_db.Claims(url, "tuesday", "host-b:2", 3600).take("alice", "01-perceptron") is None
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_claim_left_by_a_grader_that_died_is_taken_over(tmp_path):
+    url = gradebook_db.gradebook_url(tmp_path)
+    dead = gradebook_db.Claims(url, "batch", "host-a:1", stale_after_s=3600)
+    assert dead.take("alice", "01-perceptron") is None  # and it never finishes
+    patient = gradebook_db.Claims(url, "batch", "host-b:2", stale_after_s=3600)
+    assert patient.take("alice", "01-perceptron") is not None
+    late = gradebook_db.Claims(url, "batch", "host-c:3", stale_after_s=0)  # any claim still grading is stale
+    assert late.take("alice", "01-perceptron") is None
+    late.finish("alice", "01-perceptron", "failed")
+    assert "host-c:3 (failed)" == patient.take("alice", "01-perceptron")
+    for claims in (dead, patient, late):
+        claims.close()
