@@ -26,11 +26,12 @@ its autograded notebook and feedback are set aside in ``failed/``.
 
 Several graders, on one machine or several, share one gradebook with ``--db URL`` (PostgreSQL,
 autograder/gradebook_db.py) and each take a share of the students with ``--shard i/n``
-(autograder/shard.py); each exports grades.csv from the whole shared gradebook.
+(autograder/shard.py), or split a batch as they go with ``--claim BATCH``; each exports
+grades.csv from the whole shared gradebook.
 
 Usage: ``python -m autograder.grade [--workdir DIR] [--jobs N] [--student S]
 [--assignment A] [--force] [--cell-timeout S] [--notebook-timeout S] [--memory-mb M]
-[--seed N] [--exchange-timestamps] [--unsandboxed] [--db URL] [--shard i/n]``
+[--seed N] [--exchange-timestamps] [--unsandboxed] [--db URL] [--shard i/n] [--claim BATCH]``
 """
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 
 SQLITE_NAME = "gradebook.db"
 POSTGRES_DRIVER = "postgresql+psycopg"
+CONNECT_TIMEOUT_S = 10  # a gradebook server that does not answer is named, not waited on
 
 _metadata = MetaData()
 UNGRADED = Table(
@@ -99,7 +100,7 @@ def problem(url: str) -> str | None:
     except ImportError:
         return "a PostgreSQL gradebook needs the psycopg driver: run make setup (the test extra has it)"
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()
