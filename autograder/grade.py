@@ -93,10 +93,6 @@ class Options:
     def gradebook(self, workdir: Path) -> str:
         return gradebook_db.gradebook_url(workdir, self.db_url)
 
-    def state_file(self) -> str:
-        """Each shard keeps its own record of what it graded (shards never share a student)."""
-        return f".graded.{self.shard.label}.json" if self.shard else STATE_FILE
-
     def nbgrader_flags(self) -> list[str]:
         flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
         if self.cell_timeout:
@@ -224,8 +220,8 @@ def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path) 
 class GradedState:
     """Digests of the submissions graded successfully, saved after each one (atomically)."""
 
-    def __init__(self, workdir: Path, name: str = STATE_FILE):
-        self.path = workdir / name
+    def __init__(self, workdir: Path):
+        self.path = workdir / STATE_FILE
         self._lock = threading.Lock()
         try:
             self.digests = json.loads(self.path.read_text())
@@ -242,16 +238,28 @@ class GradedState:
     def record(self, o: Outcome) -> None:
         with self._lock:
             self.digests[self.key(o)] = o.digest
-            self._save()
+            self._save(self.key(o))
 
     def forget(self, o: Outcome) -> None:
         with self._lock:
             if self.digests.pop(self.key(o), None) is not None:
-                self._save()
+                self._save(self.key(o))
 
-    def _save(self) -> None:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.digests, indent=1, sort_keys=True))
+    def _save(self, key: str) -> None:
+        """Write this grader's entry for ``key`` into the file as it is now: graders sharing a
+        workdir (--shard, --claim) each add their own, none loses another's."""
+        with open(self.path.with_name(f"{self.path.name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                on_disk = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                on_disk = {}
+            if key in self.digests:
+                on_disk[key] = self.digests[key]
+            else:
+                on_disk.pop(key, None)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(on_disk, indent=1, sort_keys=True))
             tmp.replace(self.path)
 
 
@@ -378,7 +386,7 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         others = sorted({o.student for o in todo + rejected if not ours(o, options)})
         todo, rejected = [o for o in todo if ours(o, options)], [o for o in rejected if ours(o, options)]
         todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
-        state = GradedState(workdir, options.state_file())
+        state = GradedState(workdir)
         replay = options.force or options.seed is not None  # a given seed always regrades: it is a replay
         skipped = [] if replay else [o for o in todo if state.unchanged(o)]
         for o in skipped:

@@ -7,7 +7,8 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import gradebook_db
-from autograder.grade import DEFAULT_WORKDIR, Outcome, blank_failed_scores, main, write_shared_report
+from autograder.grade import (DEFAULT_WORKDIR, GradedState, Outcome, blank_failed_scores, main,
+                              write_shared_report)
 from autograder.nbgrader_cli import ROOT
 from autograder.shard import Shard, shard_of
 
@@ -105,3 +106,13 @@ def test_a_claim_left_by_a_grader_that_died_is_taken_over(tmp_path):
     assert "host-c:3 (failed)" == patient.take("alice", "01-perceptron")
     for claims in (dead, patient, late):
         claims.close()
+
+
+def test_graders_sharing_a_workdir_keep_each_others_record_of_what_is_graded(tmp_path):
+    first, second = GradedState(tmp_path), GradedState(tmp_path)  # both read the file before either writes
+    first.record(Outcome("alice", "01-perceptron", digest="a1"))
+    second.record(Outcome("bob", "01-perceptron", digest="b1"))
+    second.forget(Outcome("carol", "01-perceptron"))  # never recorded: nothing to write
+    assert GradedState(tmp_path).digests == {"alice/01-perceptron": "a1", "bob/01-perceptron": "b1"}
+    first.forget(Outcome("alice", "01-perceptron"))
+    assert GradedState(tmp_path).digests == {"bob/01-perceptron": "b1"}
