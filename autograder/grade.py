@@ -24,43 +24,53 @@ A submission that fails to grade (or whose outputs or feedback show a hidden tes
 has no score in either file, whatever it had before: its gradebook entry is removed and
 its autograded notebook and feedback are set aside in ``failed/``.
 
+Several graders, on one machine or several, share one gradebook with ``--db URL`` (PostgreSQL,
+autograder/gradebook_db.py) and each take a share of the students with ``--shard i/n``
+(autograder/shard.py), or split a batch as they go with ``--claim BATCH``; each exports
+grades.csv from the whole shared gradebook.
+
 Usage: ``python -m autograder.grade [--workdir DIR] [--jobs N] [--student S]
 [--assignment A] [--force] [--cell-timeout S] [--notebook-timeout S] [--memory-mb M]
-[--seed N] [--exchange-timestamps] [--unsandboxed]``
+[--seed N] [--exchange-timestamps] [--unsandboxed] [--db URL] [--shard i/n] [--claim BATCH]``
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import json
 import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from tqdm.auto import tqdm
 
-from . import cgroup, written
+from . import cgroup, gradebook_db, written
 from .collection import TIMESTAMP_ENV, collection_timestamp, grading_digest
 from .hidden import html_text, leaked_lines, notebook_output_text, secret_lines
 from .nbgrader_cli import ROOT, STEP_TIMEOUT_S, assignments, nbgrader
 from .release import release
 from .sandbox import TIME_LIMIT_MARKER, SandboxLimits, bwrap_problem
 from .sanitize import clean_feedback, unsafe_parts
+from .shard import Shard
 from .vet import vet_submissions
 
 DEFAULT_WORKDIR = ROOT / "autograder"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATE_FILE = ".graded.json"
 SET_ASIDE = "failed"  # <workdir>/failed/<student>/<assignment>/: what a failed grading left, for review
+ELSEWHERE = "claimed elsewhere"  # an outcome's status while another grader of the batch holds it
 REPORT_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason", "seed", written.COLUMN]
 
 
@@ -77,6 +87,12 @@ class Options:
     seed: int | None = None  # cases seed for every submission; None draws one per submission
     exchange_timestamps: bool = False  # trust timestamp.txt (written by nbgrader's exchange submit)
     written_answers: str | None = None  # "graded" or "ungraded"; None: pyproject.toml's setting
+    db_url: str | None = None  # shared gradebook (SQLAlchemy URL); None: <workdir>/gradebook.db
+    shard: Shard | None = None  # grade only the students of this shard
+    claim: str | None = None  # a batch name: graders sharing it claim submissions in the gradebook
+
+    def gradebook(self, workdir: Path) -> str:
+        return gradebook_db.gradebook_url(workdir, self.db_url)
 
     def nbgrader_flags(self) -> list[str]:
         flags = [] if self.sandbox else ["--SandboxedExecute.sandbox=False"]
@@ -112,13 +128,13 @@ class Outcome:
     written: str = ""  # what became of the written answers (autograder/written.py)
 
 
-def course_overrides(workdir: Path, submitted: Path | None = None) -> list[str]:
+def course_overrides(workdir: Path, submitted: Path | None = None, db: str | None = None) -> list[str]:
     """nbgrader options that point submitted/ (the vetted staging tree when given), autograded/,
-    feedback/ and the gradebook at workdir."""
+    feedback/ and the gradebook (``db``, by default the workdir's SQLite file) at workdir."""
     return [f"--CourseDirectory.submitted_directory={submitted or workdir / 'submitted'}",
             f"--CourseDirectory.autograded_directory={workdir / 'autograded'}",
             f"--CourseDirectory.feedback_directory={workdir / 'feedback'}",
-            f"--CourseDirectory.db_url=sqlite:///{workdir / 'gradebook.db'}"]
+            f"--CourseDirectory.db_url={db or gradebook_db.gradebook_url(workdir)}"]
 
 
 def notebook_problem(path: Path) -> str | None:
@@ -182,7 +198,8 @@ def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path) 
                                      exchange=options.exchange_timestamps)
     try:
         result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
-                          *course_overrides(workdir, staging), *options.nbgrader_flags(),
+                          *course_overrides(workdir, staging, options.gradebook(workdir)),
+                          *options.nbgrader_flags(),
                           f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
                           timeout=options.process_timeout())
     except subprocess.TimeoutExpired:
@@ -223,24 +240,36 @@ class GradedState:
     def record(self, o: Outcome) -> None:
         with self._lock:
             self.digests[self.key(o)] = o.digest
-            self._save()
+            self._save(self.key(o))
 
     def forget(self, o: Outcome) -> None:
         with self._lock:
             if self.digests.pop(self.key(o), None) is not None:
-                self._save()
+                self._save(self.key(o))
 
-    def _save(self) -> None:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.digests, indent=1, sort_keys=True))
+    def _save(self, key: str) -> None:
+        """Write this grader's entry for ``key`` into the file as it is now: graders sharing a
+        workdir (--shard, --claim) each add their own, none loses another's."""
+        with open(self.path.with_name(f"{self.path.name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                on_disk = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                on_disk = {}
+            if key in self.digests:
+                on_disk[key] = self.digests[key]
+            else:
+                on_disk.pop(key, None)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(on_disk, indent=1, sort_keys=True))
             tmp.replace(self.path)
 
 
-def attach_scores(outcomes: list[Outcome], workdir: Path, mode: str = "graded") -> None:
+def attach_scores(outcomes: list[Outcome], workdir: Path, db: str | None = None, mode: str = "graded") -> None:
     """Scores from the gradebook, the written answers counted as the course says (``mode``)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
+    with Gradebook(db or gradebook_db.gradebook_url(workdir)) as gb:
         for o in outcomes:
             try:
                 sub = gb.find_submission(o.assignment, o.student)
@@ -251,29 +280,32 @@ def attach_scores(outcomes: list[Outcome], workdir: Path, mode: str = "graded") 
             o.written = t.note(mode)
 
 
-def write_report(outcomes: list[Outcome], path: Path) -> None:
+def write_report(outcomes: list[Outcome], path: Path, kept: list[dict] | None = None) -> None:
+    """report.csv: a row per outcome, and the ``kept`` rows (dicts of REPORT_COLUMNS) as they were."""
+    rows = [[o.student, o.assignment, "" if o.score is None else o.score,
+             "" if o.max_score is None else o.max_score, o.status, o.reason, "" if o.seed is None else o.seed,
+             o.written] for o in outcomes]
+    rows += [[row.get(c, "") for c in REPORT_COLUMNS] for row in kept or []]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(REPORT_COLUMNS)
-        for o in sorted(outcomes, key=lambda o: (o.student, o.assignment)):
-            writer.writerow([o.student, o.assignment, "" if o.score is None else o.score,
-                             "" if o.max_score is None else o.max_score, o.status, o.reason,
-                             "" if o.seed is None else o.seed, o.written])
+        writer.writerows(sorted(rows, key=lambda r: (r[0], r[1])))
 
 
 def fail(o: Outcome, reason: str) -> None:
     o.status, o.reason, o.score, o.max_score = "failed", reason[:300], None, None
 
 
-def forget_grades(outcomes: list[Outcome], workdir: Path) -> None:
+def forget_grades(outcomes: list[Outcome], workdir: Path, db: str | None = None) -> None:
     """Submissions without a grade this run keep none from before: their gradebook entries are
     removed, their autograded notebooks and feedback set aside under ``failed/`` (never released)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     if not outcomes:
         return
-    if (workdir / "gradebook.db").is_file():
-        with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
+    db = db or gradebook_db.gradebook_url(workdir)
+    if gradebook_db.is_shared(db) or (workdir / gradebook_db.SQLITE_NAME).is_file():
+        with Gradebook(db) as gb:
             for o in outcomes:
                 try:
                     gb.remove_submission(o.assignment, o.student)
@@ -351,8 +383,14 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
         warn_without_cgroups()
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    db = options.gradebook(workdir)
+    problem = gradebook_db.problem(db)
+    if problem:
+        raise SystemExit(f"make grade: {problem}")
     with tempfile.TemporaryDirectory(prefix="dlcourse-staged-") as staging:  # 0700, the grader's
         todo, rejected = find_submissions(workdir, assignments(), Path(staging), options.fingerprint())
+        others = sorted({o.student for o in todo + rejected if not ours(o, options)})
+        todo, rejected = [o for o in todo if ours(o, options)], [o for o in rejected if ours(o, options)]
         todo = [o for o in todo if (student in (None, o.student)) and (assignment in (None, o.assignment))]
         state = GradedState(workdir)
         replay = options.force or options.seed is not None  # a given seed always regrades: it is a replay
@@ -361,49 +399,118 @@ def grade_all(workdir: Path = DEFAULT_WORKDIR, options: Options | None = None, s
             o.status = "graded"
             o.reason = "; ".join(filter(None, ["unchanged since it was last graded", o.reason]))
         todo = [o for o in todo if o not in skipped]
-        results = autograde_batch(todo, workdir, options, Path(staging))
-        graded = results + skipped
-        if graded:
-            attach_scores(graded, workdir, mode)
-        for name in sorted({o.assignment for o in results if o.status == "graded"}):
-            run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
-                     f"--ShowModelAnswers.written_answers={mode}", *course_overrides(workdir))
-            for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
-                page.write_text(clean_feedback(page.read_text(errors="replace")))
-        for o in graded:  # feedback of skipped submissions was regenerated too
-            problem = last_gate(o, workdir) if o.status == "graded" else None
-            if problem:
-                fail(o, problem)
-            elif o in results and o.status == "graded" and not o.time_limit:
-                state.record(o)
+        claims = (gradebook_db.Claims(db, options.claim, grader_name(options), options.process_timeout())
+                  if options.claim and todo else None)
+        try:
+            results = autograde_batch(todo, workdir, options, Path(staging), claims)
+            elsewhere = {(o.student, o.assignment) for o in results if o.status == ELSEWHERE}
+            results = [o for o in results if o.status != ELSEWHERE]
+            graded = results + skipped
+            if graded:
+                attach_scores(graded, workdir, db, mode)
+            for name in sorted({o.assignment for o in results if o.status == "graded"}):
+                theirs = set(others) | {s for s, a in elsewhere if a == name}  # other graders' pages
+                exclude = [f"--CourseDirectory.student_id_exclude={','.join(sorted(theirs))}"] if theirs else []
+                run_step(f"feedback for {name}", options, "generate_feedback", name, "--force",
+                         f"--ShowModelAnswers.written_answers={mode}", *course_overrides(workdir, db=db), *exclude)
+                for page in (workdir / "feedback").glob(f"*/{name}/*.html"):  # nbgrader regenerated them all
+                    if page.parent.parent.name not in theirs:
+                        page.write_text(clean_feedback(page.read_text(errors="replace")))
+            for o in graded:  # feedback of skipped submissions was regenerated too
+                problem = last_gate(o, workdir) if o.status == "graded" else None
+                if problem:
+                    fail(o, problem)
+                elif o in results and o.status == "graded" and not o.time_limit:
+                    state.record(o)
+            for o in results if claims else []:
+                claims.finish(o.student, o.assignment, o.status)
+        finally:
+            if claims:
+                claims.close()
     ungraded = [o for o in graded + rejected if o.status != "graded"]
     for o in ungraded:
         if o.status == "failed":
             o.score = o.max_score = None
             o.written = ""
         state.forget(o)
-    forget_grades(ungraded, workdir)
+    forget_grades(ungraded, workdir, db)
+    failed = [o for o in ungraded if o.status == "failed"]
+    gradebook_db.mark_ungraded(db, [(o.student, o.assignment, o.reason) for o in failed], grader_name(options))
+    gradebook_db.clear_ungraded(db, [(o.student, o.assignment) for o in graded if o.status == "graded"])
     if graded:
-        run_step("export", options, "export", f"--to={workdir / 'grades.csv'}", *course_overrides(workdir))
-        blank_failed_scores(workdir / "grades.csv", [o for o in ungraded if o.status == "failed"])
-        written.adjust_export(workdir / "grades.csv", f"sqlite:///{workdir / 'gradebook.db'}", mode)
+        export_grades(workdir, options, db, failed, mode)
     if options.sandbox:
         cgroup.sweep_stale()
     outcomes = graded + rejected
-    write_report(outcomes, workdir / "report.csv")
+    if elsewhere:
+        print(f"{len(elsewhere)} submissions of batch {options.claim!r} were claimed by other graders")
+
+    def theirs(row: dict) -> bool:  # report rows another grader wrote, kept where they share report.csv
+        return ((options.shard is not None and not options.shard.holds(row.get("student", "")))
+                or (row.get("student"), row.get("assignment")) in elsewhere)
+
+    write_shared_report(outcomes, workdir / "report.csv", theirs if options.shard or options.claim else None)
     return outcomes
 
 
-def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path) -> list[Outcome]:
+def ours(o: Outcome, options: Options) -> bool:
+    """Whether this grader takes ``o`` (every submission, or its shard's)."""
+    return options.shard is None or options.shard.holds(o.student)
+
+
+def grader_name(options: Options) -> str:
+    """Who graded, in the shared gradebook's tables: host, process, shard."""
+    return f"{socket.gethostname()}:{os.getpid()}" + (f" shard {options.shard}" if options.shard else "")
+
+
+def export_grades(workdir: Path, options: Options, db: str, failed: list[Outcome], mode: str = "graded") -> None:
+    """grades.csv from the whole gradebook (every shard's grades), a failed submission's score
+    blank whichever grader failed it; written whole, so a shard beside this one never reads half."""
+    part = workdir / f".grades.{os.getpid()}.csv"
+    run_step("export", options, "export", f"--to={part}", *course_overrides(workdir, db=db))
+    if part.is_file():
+        everywhere = [Outcome(s, a) for s, a in gradebook_db.ungraded(db)]
+        blank_failed_scores(part, failed + everywhere)
+        written.adjust_export(part, db, mode)
+        part.replace(workdir / "grades.csv")
+
+
+def write_shared_report(outcomes: list[Outcome], path: Path, theirs: Callable[[dict], bool] | None) -> None:
+    """report.csv for this run, keeping the rows already there that ``theirs`` says other graders
+    wrote (shards or claims sharing a workdir add up to the whole class)."""
+    if theirs is None:
+        write_report(outcomes, path)
+        return
+    with open(path.with_name(".report.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = []
+        if path.is_file():
+            with open(path, newline="") as f:
+                kept = [row for row in csv.DictReader(f) if theirs(row)]
+        part = path.with_name(f".report.{os.getpid()}.csv")
+        write_report(outcomes, part, kept)
+        part.replace(path)
+
+
+def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, staging: Path,
+                    claims: gradebook_db.Claims | None = None) -> list[Outcome]:
     """Autograde in parallel; then grade again, alone, each one that reached a time limit
-    while others ran beside it. Only then does a time limit count, named in the reason."""
+    while others ran beside it. Only then does a time limit count, named in the reason.
+    With ``claims``, a submission another grader claimed first comes back as ELSEWHERE."""
     if todo:
         with tempfile.TemporaryDirectory() as tmp:  # record assignments in the gradebook, course/ untouched
-            release(into=tmp, db=f"sqlite:///{workdir / 'gradebook.db'}", quiet=True,
-                    names=sorted({o.assignment for o in todo}))
+            db = options.gradebook(workdir)
+            with gradebook_db.serialised(db, "prepare"):  # one grader at a time creates the tables
+                release(into=tmp, db=db, quiet=True, names=sorted({o.assignment for o in todo}))
+                if gradebook_db.is_shared(db):
+                    gradebook_db.add_students(db, sorted({o.student for o in todo}))
     left_out = {id(o): o.reason for o in todo}
 
     def grade_one(o: Outcome) -> Outcome:
+        holder = claims.take(o.student, o.assignment) if claims else None
+        if holder:
+            o.status, o.reason = ELSEWHERE, f"claimed by {holder}"
+            return o
         return autograde(o, workdir, options, staging)
 
     jobs = options.jobs or os.cpu_count() or 1
@@ -466,10 +573,24 @@ def main(argv=None) -> int:
     parser.add_argument("--exchange-timestamps", action="store_true",
                         help="submissions came through nbgrader's exchange: trust its timestamp.txt "
                              "(otherwise the time the files arrived is used)")
+    parser.add_argument("--db", metavar="URL",
+                        help="the gradebook's database, shared by several graders: "
+                             "postgresql://USER@HOST:PORT/DB (default: WORKDIR/gradebook.db, SQLite)")
+    parser.add_argument("--shard", type=Shard.parse, metavar="i/n",
+                        help="grade only shard i of n (students split by a hash of their id); "
+                             "run 1/n ... n/n on one machine or several with one --db")
+    parser.add_argument("--claim", metavar="BATCH",
+                        help="graders given the same BATCH name split its submissions as they go, each "
+                             "claimed in the gradebook by the first grader to reach it (any number of graders)")
     args = parser.parse_args(argv)
+    try:
+        db_url = gradebook_db.normalise(args.db) if args.db else None
+    except ValueError as e:
+        parser.error(str(e))
     options = Options(jobs=args.jobs, force=args.force, sandbox=not args.unsandboxed,
                       cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                      memory_mb=args.memory_mb, seed=args.seed, exchange_timestamps=args.exchange_timestamps)
+                      memory_mb=args.memory_mb, seed=args.seed, exchange_timestamps=args.exchange_timestamps,
+                      db_url=db_url, shard=args.shard, claim=args.claim)
     if args.unsandboxed:
         print("WARNING: grading WITHOUT a sandbox: student code runs with your rights.")
     outcomes = grade_all(args.workdir, options, args.student, args.assignment)
@@ -481,7 +602,9 @@ def main(argv=None) -> int:
         notes = "; ".join(filter(None, [o.reason, o.written and f"written answers: {o.written}"]))
         print(f"{o.student:20s} {o.assignment:20s} {score:>10s}  {o.status}{': ' + notes if notes else ''}")
     print(f"grades: {args.workdir / 'grades.csv'}   report: {args.workdir / 'report.csv'}   "
-          f"feedback: {args.workdir / 'feedback'}/")
+          f"feedback: {args.workdir / 'feedback'}/   gradebook: "
+          f"{gradebook_db.shown(options.gradebook(args.workdir.resolve()))}"
+          + (f"   shard {options.shard}" if options.shard else ""))
     return 0
 
 
