@@ -194,6 +194,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="make grade's folder (default autograder/)")
     parser.add_argument("--db", help="gradebook URL (default: sqlite:///WORKDIR/gradebook.db)")
     parser.add_argument("--out", type=Path, help=f"output folder (default: WORKDIR/{EXPORT_DIR}/)")
+    parser.add_argument("--report-csv", type=Path, action="append",
+                        help="make grade's report.csv, for why a grade is missing (default WORKDIR/report.csv); "
+                             "repeat for each shard's")
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     try:
@@ -202,8 +205,8 @@ def main(argv=None) -> int:
         print(f"make lms: {e}", file=sys.stderr)
         return 2
     data = read_gradebook(args.db or default_db_url(workdir))
-    rows, missing = export(data, roster, read_report_csv(workdir / "report.csv"), args.format,
-                           args.per_exercise, args.moodle_id)
+    report_rows = [row for path in args.report_csv or [workdir / "report.csv"] for row in read_report_csv(path)]
+    rows, missing = export(data, roster, report_rows, args.format, args.per_exercise, args.moodle_id)
     out = args.out or workdir / EXPORT_DIR
     write_csv(rows, out / f"{args.format}.csv")
     write_csv(missing, out / f"{args.format}-missing.csv")

@@ -211,14 +211,18 @@ def write_html(report: Report, out: Path, images: dict[str, list[tuple[str, str]
 
 
 def write_report(workdir: Path = DEFAULT_WORKDIR, db_url: str | None = None, out: Path | None = None,
-                 top: int = 5) -> Path:
-    """Read the graded class under ``workdir`` and write the report; return the page's path."""
+                 top: int = 5, report_csvs: list[Path] | None = None) -> Path:
+    """Read the graded class under ``workdir`` and write the report; return the page's path.
+
+    ``report_csvs``: make grade's report.csv files (default ``workdir/report.csv``; several
+    when shards graded the class, each writing its own)."""
     workdir = Path(workdir).resolve()
     out = Path(out or workdir / REPORT_DIR)
     out.mkdir(parents=True, exist_ok=True)
     data = read_gradebook(db_url or default_db_url(workdir))
     graded = {(s.student, s.assignment) for s in data.submissions}
-    report = build(data, read_failures(workdir, graded), read_report_csv(workdir / "report.csv"), top)
+    rows = [row for path in report_csvs or [workdir / "report.csv"] for row in read_report_csv(path)]
+    report = build(data, read_failures(workdir, graded), rows, top)
     images: dict[str, list[tuple[str, str]]] = {}
     for s in report.summaries:
         stem = safe_stem(s.assignment)
@@ -245,8 +249,10 @@ def main(argv=None) -> int:
     parser.add_argument("--db", help="gradebook URL (default: sqlite:///WORKDIR/gradebook.db)")
     parser.add_argument("--out", type=Path, help=f"output folder (default: WORKDIR/{REPORT_DIR}/)")
     parser.add_argument("--top", type=int, default=5, help="failure messages shown per exercise (default 5)")
+    parser.add_argument("--report-csv", type=Path, action="append",
+                        help="make grade's report.csv (default WORKDIR/report.csv); repeat for each shard's")
     args = parser.parse_args(argv)
-    page = write_report(args.workdir, args.db, args.out, args.top)
+    page = write_report(args.workdir, args.db, args.out, args.top, args.report_csv)
     print(f"class report: {page}  (CSV beside it: {', '.join(CSV_FILES)})")
     return 0
 

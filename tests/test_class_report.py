@@ -120,6 +120,22 @@ def test_report_page_is_static_and_escapes_what_students_wrote(synthetic_report)
     assert len(re.findall(r"<img src=", page)) == 4  # a distribution and a pass-rate plot per assignment
 
 
+def test_cli_reads_every_shards_report_csv(tmp_path, capsys):
+    from autograder.report import main
+
+    build_class(tmp_path)
+    shard = tmp_path / "shard-2.csv"
+    shard.write_text("student,assignment,score,max_score,status,reason,seed\n"
+                     "dave,a2,,,failed,grading took longer than 2100 s,7\n")
+    out = tmp_path / "elsewhere"
+    assert main(["--workdir", str(tmp_path), "--out", str(out), "--top", "1",
+                 "--report-csv", str(tmp_path / "report.csv"), "--report-csv", str(shard)]) == 0
+    assert str(out / "index.html") in capsys.readouterr().out
+    assert [(r["student"], r["status"]) for r in read_csv(out / "ungraded.csv")] == [
+        ("carol", "rejected"), ("dave", "failed")]
+    assert len([f for f in read_csv(out / "failures.csv") if f["exercise"] == "t2"]) == 1  # --top 1
+
+
 # ---------------------------------------------------------------- a really graded class
 
 needs_sandbox = pytest.mark.skipif(sandbox.bwrap_problem() is not None, reason="bubblewrap cannot run here")
