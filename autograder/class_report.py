@@ -92,13 +92,14 @@ def read_gradebook(db_url: str) -> ClassGrades:
             data.exercises[a.name] = [name for _, name, _ in cells]
             data.exercise_points.update({(a.name, name): pts for _, name, pts in cells})
         subs = (db.query(Assignment.name, SubmittedAssignment.student_id, SubmittedAssignment.timestamp,
-                         SubmittedAssignment)
+                         Assignment.duedate, SubmittedAssignment.extension, SubmittedAssignment.score,
+                         SubmittedAssignment.max_score, SubmittedAssignment.late_submission_penalty)
                 .join(SubmittedAssignment, SubmittedAssignment.assignment_id == Assignment.id))
-        for name, student, timestamp, sub in subs:
-            raw, penalty = float(sub.score or 0.0), float(sub.late_submission_penalty or 0.0)
+        for name, student, timestamp, due, extension, raw, top, penalty in subs:
+            raw, penalty = float(raw or 0.0), float(penalty or 0.0)
             data.submissions.append(SubmissionRow(
-                student, name, score=max(raw - penalty, 0.0), max_score=float(sub.max_score or 0.0),
-                raw_score=raw, late_penalty=penalty, seconds_late=float(sub.total_seconds_late or 0.0),
+                student, name, score=max(raw - penalty, 0.0), max_score=float(top or 0.0), raw_score=raw,
+                late_penalty=penalty, seconds_late=seconds_late(timestamp, due, extension),
                 timestamp=timestamp.isoformat(sep=" ") if timestamp else ""))
         grades = (db.query(Assignment.name, SubmittedAssignment.student_id, BaseCell.name, Grade.score,
                            Grade.max_score)
@@ -113,6 +114,13 @@ def read_gradebook(db_url: str) -> ClassGrades:
     data.submissions.sort(key=lambda r: (r.assignment, r.student))
     data.grades.sort(key=lambda r: (r.assignment, r.student, r.exercise))
     return data
+
+
+def seconds_late(timestamp, duedate, extension) -> float:
+    """How late a submission came, as nbgrader's SubmittedAssignment.total_seconds_late computes it."""
+    if timestamp is None or duedate is None:
+        return 0.0
+    return max(0.0, (timestamp - (duedate + extension if extension is not None else duedate)).total_seconds())
 
 
 def cell_order(assignment: str) -> dict[str, int]:

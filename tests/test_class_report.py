@@ -5,13 +5,15 @@ gradebook (no grading); and on a small class of 01-perceptron really graded by t
 ``make grade`` driver (tests/small_class.py: solution, blank, known-wrong, malformed).
 """
 import csv
+import datetime
 import re
 
 import pytest
 
 from autograder import sandbox
 from autograder.class_report import (FailureRow, GradeRow, SubmissionRow, common_failures, exercise_stats,
-                                     histogram, late_submissions, message_pattern, ungraded, verdict_messages)
+                                     histogram, late_submissions, message_pattern, seconds_late, ungraded,
+                                     verdict_messages)
 from autograder.oracle import Verdict
 from autograder.preprocessors import verdict_outputs
 from autograder.report import CSV_FILES, write_report
@@ -71,6 +73,15 @@ def test_common_failures_counts_each_submission_once_and_keeps_the_top():
     assert [(f.assignment, f.pattern, f.count) for f in top] == [
         ("a", "shape (#,)", 2), ("a", "raised KeyError", 1), ("b", "shape (#,)", 1)]
     assert top[0].example == "shape (3,) (inputs: 1)"
+
+
+def test_seconds_late_counts_the_extension():
+    due = datetime.datetime(2026, 1, 10, 12)
+    handed_in = due + datetime.timedelta(hours=3)
+    assert seconds_late(handed_in, due, None) == 3 * 3600
+    assert seconds_late(handed_in, due, datetime.timedelta(hours=2)) == 3600
+    assert seconds_late(handed_in, due, datetime.timedelta(days=1)) == 0
+    assert seconds_late(handed_in, None, None) == 0
 
 
 def test_ungraded_and_late_rows():
