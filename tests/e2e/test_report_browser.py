@@ -61,7 +61,7 @@ def test_report_of_a_graded_class_in_the_browser(page, artifacts, tmp_path):
     late = section.locator("table.late")
     assert late.get_by_text("blank").is_visible() and late.get_by_text("wrong").is_visible()
     assert late.get_by_text("solution").count() == 0  # its extension covers it
-    assert section.locator("table.exercises").get_by_text(handed_in["wrong"]).is_visible()
+    assert section.locator("table.exercises").get_by_text(handed_in["wrong"], exact=True).is_visible()
     assert outside == []
 
 
