@@ -4,6 +4,8 @@
 #   make e2e     set up, run the real-browser tests (JupyterLab in headless Chromium)
 #   make release regenerate course/ from solutions/ (instructors)
 #   make grade   autograde autograder/submitted/, write feedback and grades.csv
+#   make report  the class report of the graded class (autograder/class-report/index.html)
+#   make lms     Canvas or Moodle grade-import CSV: make lms ARGS='--roster roster.csv --format canvas'
 #   make bench   training-loop benchmark and the course time table
 #   make gpu-check  everything the course promises on a GPU (one line and exit 0 without one)
 #   make student-dist  the student distribution in dist/ (notebooks, wheel, README; no solutions)
@@ -24,7 +26,7 @@ WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: system-test system-e2e system-grade system-hub system-hub-test hub-deps hub hub-test setup lab \
-  instructor workspace test e2e release grade bench bench-grading gpu-check student-dist site clean
+  instructor workspace test e2e release grade report lms bench bench-grading gpu-check student-dist site clean
 
 setup: $(STAMP)
 
@@ -67,6 +69,17 @@ release: setup
 
 grade: system-grade setup
 	$(BIN)/python -m autograder.grade $(ARGS)
+
+# The class report after `make grade` (autograder/report.py): autograder/class-report/index.html,
+# its PNG plots and the same numbers as CSV; ARGS='--db URL' reads another gradebook.
+report: setup
+	$(BIN)/python -m autograder.report $(ARGS)
+
+# Grade-import files for an LMS (autograder/lms.py) from the gradebook and a roster:
+# make lms ARGS='--roster roster.csv --format canvas|moodle [--per-exercise]' writes
+# autograder/exports/<format>.csv and <format>-missing.csv.
+lms: setup
+	$(BIN)/python -m autograder.lms $(ARGS)
 
 # Training speed (dlcourse's fit against a DataLoader loop, threads 1 vs 2) and the course
 # time table; ARGS="--full" adds full mode, ARGS="--only train" skips the notebooks.
@@ -124,4 +137,4 @@ hub-test: system-hub-test hub-deps
 
 clean:
 	rm -rf dist $(VENV) autograder/autograded autograder/feedback autograder/gradebook.db \
-	  autograder/grades.csv autograder/report.csv artifacts
+	  autograder/grades.csv autograder/report.csv autograder/class-report autograder/exports artifacts
