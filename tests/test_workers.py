@@ -16,7 +16,7 @@ import pytest
 from autograder import workers
 from autograder.grade import Options, Outcome, autograde, grade_all
 from roundtrip import read_report
-from submissions import ROOT, points, solved, submit
+from submissions import ROOT, points, solved, submit, with_answer
 
 A = "01-perceptron"
 
@@ -140,3 +140,31 @@ def test_a_real_worker_killed_mid_submission_is_replaced_and_the_grade_is_kept(t
     assert killed, "no worker was seen grading in a sandbox"
     row = read_report(tmp_path)["survivor"]
     assert row["status"] == "graded" and float(row["score"]) == pytest.approx(sum(points(A).values()))
+
+
+# Run first in every submission's first answer cell: fails (so the exercise earns nothing) when
+# anything an earlier submission's kernel left is visible, then leaves such traces itself.
+LEAVE_TRACES = """
+import builtins, os
+_places = ("left-behind", "/tmp/left-behind", "/dev/shm/left-behind")
+_seen = [p for p in _places if os.path.exists(p)]
+if _seen or hasattr(builtins, "left_behind") or "LEFT_BEHIND" in os.environ:
+    raise RuntimeError(f"an earlier submission's kernel is visible: {_seen}")
+for _p in _places:
+    try:
+        open(_p, "w").close()
+    except OSError:
+        pass
+builtins.left_behind = True
+os.environ["LEFT_BEHIND"] = "1"
+"""
+
+
+def test_one_worker_gives_each_submission_a_fresh_kernel(tmp_path):
+    for student in ("first", "second"):
+        submit(with_answer(solved(A), "threshold_unit", LEAVE_TRACES, prepend=True), tmp_path, student, A)
+    grade_all(tmp_path, Options(jobs=1, progress=False))  # one worker grades both, one after the other
+    report = read_report(tmp_path)
+    for student in ("first", "second"):
+        assert report[student]["status"] == "graded"
+        assert float(report[student]["score"]) == pytest.approx(sum(points(A).values())), student
