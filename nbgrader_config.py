@@ -72,6 +72,9 @@ c.Execute.interrupt_on_timeout = True
 # turns the sandbox off (trusted submissions only).
 c.SandboxedExecute.sandbox = True
 c.SandboxedExecute.cgroups = True
+# Once the last cell has run, the kernel is killed with its sandbox, not asked to shut down
+# (nothing of it is kept; a polite shutdown cost about 1 s per submission).
+c.SandboxedExecute.shutdown_kernel = "immediate"
 # Output a kernel may leave is capped in bytes as it arrives, per cell and per notebook: the
 # limits are OutputLimits in autograder/outputs.py (c.SandboxedExecute.cell_output_bytes etc.).
 c.IgnorePattern.enabled = True

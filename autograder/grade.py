@@ -5,12 +5,16 @@ Submissions are read from ``<workdir>/submitted/<student>/<assignment>/*.ipynb``
 collected files there). First every submission folder is vetted without following links
 (autograder/vet.py): links, special files, oversized files and bad names are left out
 with a reason, linked student or assignment folders are refused, and what passed is
-copied into a private staging tree that nbgrader grades from. For each one, in parallel
-processes (one nbgrader process per submission, as many at a time as cores):
+copied into a private staging tree that nbgrader grades from. For each one, as many at a
+time as cores, by warm grading workers (autograder/workers.py: long-lived processes that
+imported nbgrader, torch and the oracles once; ``Options.warm=False``: one nbgrader
+process per submission):
 
-1. ``nbgrader autograde`` runs the notebook in fast mode in a bubblewrap sandbox with the
-   oracle preprocessors (autograder/sandbox.py, autograder/preprocessors.py); students it
-   has not seen are added to the gradebook;
+1. nbgrader's autograde runs the notebook in fast mode in its own fresh kernel in a
+   bubblewrap sandbox with the oracle preprocessors (autograder/sandbox.py,
+   autograder/preprocessors.py); students it has not seen are added to the gradebook; a
+   worker that dies or hangs is replaced and the submission graded once more, then
+   reported as failed with the reason;
 2. a submission that cannot be graded is recorded with its reason and the batch goes on;
 3. a submission graded before and unchanged since is skipped (``--force`` regrades), so a
    batch that was stopped half-way completes when run again;
@@ -56,7 +60,7 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from . import cgroup, gradebook_db, written
+from . import cgroup, gradebook_db, workers, written
 from .collection import TIMESTAMP_ENV, collection_timestamp, grading_digest
 from .hidden import html_text, leaked_lines, notebook_output_text, secret_lines
 from .nbgrader_cli import ROOT, STEP_TIMEOUT_S, assignments, nbgrader
@@ -77,6 +81,7 @@ REPORT_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reas
 @dataclass
 class Options:
     jobs: int | None = None
+    warm: bool = True  # warm grading workers (autograder/workers.py); False: a process per submission
     force: bool = False
     sandbox: bool = True
     cell_timeout: int | None = None  # seconds; None keeps nbgrader_config.py's
@@ -190,18 +195,19 @@ def failure_reason(output: str) -> str:
     return (lines[-1] if lines else "nbgrader failed without a message")[:300]
 
 
-def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path) -> Outcome:
+def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path, run=nbgrader) -> Outcome:
+    """Grade one submission with ``run`` (``nbgrader``'s contract: a warm pool's, or a process)."""
     outcome.status, outcome.time_limit = "graded", ""
     outcome.seed = options.seed if options.seed is not None else secrets.randbits(63)
     # when it arrived: the collected folder's own inode times (lstat only), not the staged copy's
     timestamp = collection_timestamp(workdir / "submitted" / outcome.student / outcome.assignment,
                                      exchange=options.exchange_timestamps)
     try:
-        result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
-                          *course_overrides(workdir, staging, options.gradebook(workdir)),
-                          *options.nbgrader_flags(),
-                          f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
-                          timeout=options.process_timeout())
+        result = run("autograde", outcome.assignment, "--student", outcome.student, "--force",
+                     *course_overrides(workdir, staging, options.gradebook(workdir)),
+                     *options.nbgrader_flags(),
+                     f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
+                     timeout=options.process_timeout())
     except subprocess.TimeoutExpired:
         outcome.status, outcome.time_limit = "failed", "the grading process's time limit"
         outcome.reason = f"grading took longer than {options.process_timeout():g} s"
@@ -506,23 +512,24 @@ def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, stagin
                     gradebook_db.add_students(db, sorted({o.student for o in todo}))
     left_out = {id(o): o.reason for o in todo}
 
-    def grade_one(o: Outcome) -> Outcome:
-        holder = claims.take(o.student, o.assignment) if claims else None
-        if holder:
-            o.status, o.reason = ELSEWHERE, f"claimed by {holder}"
-            return o
-        return autograde(o, workdir, options, staging)
+    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(todo)))
+    with workers.runner(options.warm and bool(todo), jobs) as graders:
+        def grade_one(o: Outcome) -> Outcome:
+            holder = claims.take(o.student, o.assignment) if claims else None
+            if holder:
+                o.status, o.reason = ELSEWHERE, f"claimed by {holder}"
+                return o
+            return autograde(o, workdir, options, staging, run=graders.nbgrader)
 
-    jobs = options.jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job waits on its own nbgrader process
-        results = list(tqdm(pool.map(grade_one, todo), total=len(todo), desc="autograding",
-                            unit="submission", disable=not options.progress))
-    crowded = min(jobs, len(todo)) > 1
-    again = [o for o in results if o.time_limit] if crowded else []
-    for o in tqdm(again, desc="grading alone after a time limit", unit="submission",
-                  disable=not options.progress):
-        o.reason = left_out[id(o)]
-        grade_one(o)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job waits on its own grader
+            results = list(tqdm(pool.map(grade_one, todo), total=len(todo), desc="autograding",
+                                unit="submission", disable=not options.progress))
+        crowded = jobs > 1
+        again = [o for o in results if o.time_limit] if crowded else []
+        for o in tqdm(again, desc="grading alone after a time limit", unit="submission",
+                      disable=not options.progress):
+            o.reason = left_out[id(o)]
+            grade_one(o)
     retried = {id(o) for o in again}
     for o in results:
         if o.time_limit and o.status == "graded":

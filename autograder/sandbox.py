@@ -62,6 +62,7 @@ from .vet import copy_regular_tree
 from .nbgrader_cli import ROOT  # noqa: E402
 SANDBOX_UID_BASE = 200_000
 TIME_LIMIT_MARKER = "dlcourse-sandbox: a time limit was reached"  # read by autograder/grade.py
+NOTEBOOK_TIME_MARKER = "dlcourse-sandbox: notebook timing"  # read by autograder/workers.py (the bench)
 HOW_TO_INSTALL = ("bubblewrap (the `bwrap` command) is needed to grade untrusted notebooks safely. "
                   "On Debian or Ubuntu: `sudo apt-get install bubblewrap`; on Fedora: `sudo dnf install "
                   "bubblewrap`. Where it cannot run (macOS, Windows), grade only trusted submissions "
@@ -357,9 +358,12 @@ class SandboxedExecute(CappedExecute):
             self.kernel_manager_class = SandboxKernelManager
         self._deadline = time.monotonic() + self.notebook_timeout
         self._time_limits_hit: list[str] = []
+        self._started = self._kernel_ready = self._last_cell_done = time.perf_counter()
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
+            self.log.info("%s kernel_start=%.3f cells=%.3f", NOTEBOOK_TIME_MARKER,
+                          self._kernel_ready - self._started, max(0.0, self._last_cell_done - self._kernel_ready))
             if self._time_limits_hit:  # the driver retries such a notebook alone (autograder/grade.py)
                 self.log.warning("%s: %s", TIME_LIMIT_MARKER, "; ".join(sorted(set(self._time_limits_hit))))
 
@@ -371,12 +375,26 @@ class SandboxedExecute(CappedExecute):
             km.plan = SandboxPlan(limits, default_readonly(), uid, self.cgroups)
         return km
 
+    async def async_start_new_kernel_client(self):
+        try:
+            return await super().async_start_new_kernel_client()
+        finally:
+            self._kernel_ready = time.perf_counter()
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
         remaining = max(1, math.ceil(self._deadline - time.monotonic()))  # up: a timeout reaches the deadline
         return remaining if timeout is None else min(timeout, remaining)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        try:
+            return await self._execute_cell_surviving(cell, cell_index, execution_count, store_history)
+        finally:
+            self._last_cell_done = time.perf_counter()
+
+    async def _execute_cell_surviving(self, cell, cell_index, execution_count, store_history):
         if cell.cell_type != "code":
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         if time.monotonic() >= self._deadline:
