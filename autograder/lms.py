@@ -12,15 +12,19 @@ Copy them from the LMS's own gradebook export.
 
 Formats, as their documentation describes the import:
 
-- Canvas, "How do I import grades in the Gradebook?" (Canvas Instructor Guide,
-  community.canvaslms.com), summarised by Ohio State's "Import CSV File for Carmen Grades"
-  (teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/
-  import-csv-file-carmen-grades): the columns of Canvas's own gradebook export, ``Student``
-  ("Last, First"), ``ID`` (Canvas user id), ``SIS User ID``, ``SIS Login ID``, ``Section``,
-  then one column per assignment headed with its name (a name Canvas does not know creates
-  that assignment); one of Student, ID or SIS User ID identifies the student. The export's
-  second row, ``Points Possible``, gives each column's points and is written here too.
-  A blank cell changes nothing in Canvas.
+- Canvas: Ohio State's guide to importing a CSV into Canvas grades, "Import CSV File for
+  Carmen Grades" (teaching.resources.osu.edu/toolsets/carmencanvas/guides/
+  calculating-final-grades/import-csv-file-carmen-grades), which follows Canvas's Instructor
+  Guide: the file has the columns of Canvas's own gradebook export, ``Student`` ("Last,
+  First"), ``ID`` (Canvas user id), ``SIS User ID``, ``SIS Login ID``, ``Section``, then
+  one column per assignment headed with its name; one of Student, ID or SIS User ID
+  identifies the student; a column whose name Canvas does not know creates that assignment;
+  an uploaded score overwrites the one in Canvas. VCU's notes on the Gradebook export
+  (ts.vcu.edu/askit/teaching-and-learning/canvas/faculty/grading-faculty/
+  gradebook-action-menu-faculty/) describe that export and its re-upload. The second row,
+  ``Points Possible``, is the one Canvas's export writes under the header (the guides above
+  show the export but do not spell this row out); it gives each column's points. A blank
+  cell is left blank: no grade is invented for a missing submission.
 - Moodle, "Grade import" (MoodleDocs, docs.moodle.org/311/en/Grade_import, CSV import):
   a header row, a column that identifies the user, mapped on the import page ("Map from"
   the column to "Map to" ``useremail`` for ``Email address`` or ``useridnumber`` for
