@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from .gradebook_db import gradebook_url
 from .nbgrader_cli import ROOT
 
 FAILED_MARK = "HiddenCheckFailed"  # the ename of a zero verdict (autograder/preprocessors.py)
@@ -72,7 +73,7 @@ class ClassGrades:
 
 def default_db_url(workdir: Path) -> str:
     """The gradebook ``make grade`` writes when it is given no database URL."""
-    return f"sqlite:///{Path(workdir).resolve() / 'gradebook.db'}"
+    return gradebook_url(Path(workdir).resolve())
 
 
 def read_gradebook(db_url: str) -> ClassGrades:
