@@ -23,7 +23,8 @@ process per submission):
 
 Then ``nbgrader generate_feedback`` writes HTML feedback per student, ``nbgrader export``
 writes ``grades.csv`` (nbgrader's columns), and ``report.csv`` lists student, assignment,
-score, max_score, status, reason and the seed of the grader's cases for every submission.
+score, max_score, status, reason, the seed of the grader's cases and what became of the written
+answers (autograder/written.py) for every submission.
 A submission that fails to grade (or whose outputs or feedback show a hidden test line)
 has no score in either file, whatever it had before: its gradebook entry is removed and
 its autograded notebook and feedback are set aside in ``failed/``.

@@ -5,13 +5,17 @@ submissions built below; the tests then read its report and feedback.
 """
 import csv
 import json
+import shutil
 
 import pytest
+from nbgrader.api import Gradebook
 
 from autograder.grade import Options, grade_all
+from autograder import written
 from autograder.nbgrader_cli import assignments
 from roundtrip import KINDS, build_round_trip, known_wrong, read_report
-from submissions import blank, max_points, points, solved, submit, with_answer, without_cell
+from submissions import (answer_cells, blank, max_points, points, read, solved, submit, with_answer, without_cell,
+                         written_points)
 
 PERCEPTRON = "01-perceptron"
 
@@ -147,3 +151,68 @@ def test_feedback_names_failed_checks_and_hides_hidden_tests(graded):
             assert secret not in html, f"feedback of {name} reveals {secret!r}"
     forged = next((workdir / "feedback" / "attack-forge" / PERCEPTRON).glob("*.html")).read_text()
     assert "do not match the cases" in forged
+
+
+# ------------------------------------------------------------------ written answers, graded by hand
+
+
+def with_written_answers() -> list[str]:
+    return [name for name in assignments() if written_points(name)]
+
+
+def test_some_assignment_has_a_written_answer():
+    assert with_written_answers()
+
+
+def test_written_answers_wait_for_a_manual_grade_in_formgrader(graded):
+    """An answered written answer needs a manual grade (formgrader lists it); a blank one scores 0 by itself."""
+    workdir, _, report = graded
+    with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
+        for name in with_written_answers():
+            notebook = next((workdir / "autograded" / f"{name}-solution" / name).glob("*.ipynb")).stem
+            listed = {d["student"]: d["needs_manual_grade"] for d in gb.notebook_submission_dicts(notebook, name)}
+            assert listed[f"{name}-solution"] and not listed[f"{name}-blank"], listed
+            for kind, waits in (("solution", True), ("blank", False)):
+                sub = gb.find_submission(name, f"{name}-{kind}")
+                grades = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "markdown"]
+                assert grades and all(g.needs_manual_grade == waits for g in grades), (name, kind)
+                assert sub.needs_manual_grade == waits, (name, kind)
+            assert "to grade by hand" in report[f"{name}-solution"][written.COLUMN]
+
+
+def test_feedback_shows_the_model_answer_right_after_the_written_answer(graded):
+    workdir, _, _ = graded
+    for name in with_written_answers():
+        html = next((workdir / "feedback" / f"{name}-blank" / name).glob("*.html")).read_text()
+        rubrics = [written.solution_region(c.source).split("**Rubric")[1].splitlines()[0]
+                   for c in answer_cells(read("solutions", name)).values() if written.is_written_answer(c)]
+        shown = html.index("Model answer and rubric")
+        assert html.index("YOUR ANSWER HERE") < shown, f"{name}: the model answer comes before the student's"
+        assert all(r.strip(" *") in html[shown:] for r in rubrics), f"{name}: the rubric is missing"
+
+
+@pytest.fixture(scope="module")
+def ungraded(graded, tmp_path_factory):
+    """The same batch under written_answers = "ungraded": nothing is regraded, scores are recounted."""
+    workdir = tmp_path_factory.mktemp("ungraded") / "work"
+    shutil.copytree(graded[0], workdir, symlinks=True)
+    outcomes = grade_all(workdir, Options(jobs=2, progress=False, written_answers="ungraded"))
+    with open(workdir / "grades.csv") as f:
+        exported = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)}
+    return outcomes, read_report(workdir), exported
+
+
+def test_ungraded_written_answers_are_left_out_and_said_so(graded, ungraded):
+    _, expected, _ = graded
+    outcomes, report, exported = ungraded
+    assert all("unchanged since it was last graded" in o.reason for o in outcomes)  # a recount, no regrade
+    for name in with_written_answers():
+        note = f"ungraded: {written_points(name):g} points not counted"
+        for kind in ("solution", "blank"):
+            student = f"{name}-{kind}"
+            row, csv_row = report[student], exported[(name, student)]
+            assert float(row["score"]) == pytest.approx(expected[student][1])
+            assert float(row["max_score"]) == pytest.approx(max_points(name, "ungraded"))
+            assert float(csv_row["max_score"]) == pytest.approx(max_points(name, "ungraded"))
+            assert float(csv_row["score"]) == pytest.approx(expected[student][1])
+            assert row[written.COLUMN] == note and csv_row[written.COLUMN] == note

@@ -33,7 +33,7 @@ import pytest
 
 from autograder.nbgrader_cli import assignments
 from publish.colab import INSTALL_ID
-from submissions import answer_cells, blank, points, read, solved, strip_markers, submit, with_answer
+from submissions import answer_cells, blank, max_points, points, read, solved, strip_markers, submit, with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "dlcourse-e2e-token"
@@ -200,7 +200,7 @@ def graded_course(tmp_path_factory):
     # The submission is the test's own notebook: grade it unsandboxed where bubblewrap is missing.
     outcomes = grade_all(root / "autograder", Options(jobs=1, progress=False, sandbox=bwrap_problem() is None))
     pts = points(ASSIGNMENT)
-    expected = (pts["test_threshold_unit"], sum(pts.values()))
+    expected = (pts["test_threshold_unit"], max_points(ASSIGNMENT))  # written answers count where graded
     assert [(o.student, o.status, o.score, o.max_score) for o in outcomes] == [(STUDENT, "graded", *expected)]
     return root, expected
 
