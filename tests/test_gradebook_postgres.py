@@ -126,6 +126,7 @@ def test_no_submission_is_graded_by_both_shards(two_runs):
     for student in graded:
         assert list((two_runs["shared"] / "feedback" / student).rglob("*.html")), student
 
+
 def test_graders_claiming_one_batch_on_two_machines_grade_each_submission_once(cluster, tmp_path):
     """Two graders, each with its own copy of the class (two machines), split it by claims."""
     machines = [tmp_path / "a", tmp_path / "b"]
