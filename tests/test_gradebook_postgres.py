@@ -50,8 +50,35 @@ def gradebook_scores(url, expected):
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
+def cluster():
     pytest.importorskip("psycopg")
+    with throwaway_cluster() as running:
+        yield running
+
+
+def graders(cluster, url, workdirs, flags):
+    """Run one `make grade` per workdir and flags, all at once; return their logs and the seconds."""
+    started = time.monotonic()
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "autograder.grade", "--workdir", str(w), "--jobs", "1", "--seed", str(CASES_SEED),
+         "--db", url, *f], cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for w, f in zip(workdirs, flags)]
+    logs = [p.communicate(timeout=900)[0] for p in procs]
+    for p, log in zip(procs, logs):
+        assert p.returncode == 0, log[-3000:]
+    return logs, time.monotonic() - started
+
+
+def shared_scores(cluster, url, expected):
+    os.environ["PGPASSWORD"] = cluster.password  # for this process's Gradebook
+    try:
+        return gradebook_scores(gradebook_db.normalise(url), expected)
+    finally:
+        del os.environ["PGPASSWORD"]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, cluster):
     single, shared = tmp_path_factory.mktemp("sqlite"), tmp_path_factory.mktemp("postgres")
     expected = build_class(single, N_STUDENTS, seed=CLASS_SEED)
     assert build_class(shared, N_STUDENTS, seed=CLASS_SEED) == expected
@@ -59,27 +86,12 @@ def two_runs(tmp_path_factory):
     assert held[1] and held[2], f"the class must give both shards work: {held}"
 
     grade_all(single, Options(jobs=2, progress=False, seed=CASES_SEED))
-    with throwaway_cluster() as cluster:
-        url = cluster.create_database("course")
-        started = time.monotonic()
-        shards = [subprocess.Popen(
-            [sys.executable, "-m", "autograder.grade", "--workdir", str(shared), "--jobs", "1",
-             "--seed", str(CASES_SEED), "--db", url, "--shard", f"{i}/2"],
-            cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True) for i in (1, 2)]
-        logs = [p.communicate(timeout=900)[0] for p in shards]
-        seconds = time.monotonic() - started
-        for p, log in zip(shards, logs):
-            assert p.returncode == 0, log[-3000:]
-        os.environ["PGPASSWORD"] = cluster.password  # for this process's Gradebook
-        try:
-            shared_book = gradebook_scores(gradebook_db.normalise(url), expected)
-        finally:
-            del os.environ["PGPASSWORD"]
+    url = cluster.create_database("course")
+    logs, seconds = graders(cluster, url, [shared, shared], [["--shard", "1/2"], ["--shard", "2/2"]])
     print(f"two shards on PostgreSQL: {seconds:.1f} s")
     return dict(expected=expected, held=held, single=single, shared=shared, logs=logs,
                 single_book=gradebook_scores(gradebook_db.gradebook_url(single), expected),
-                shared_book=shared_book)
+                shared_book=shared_scores(cluster, url, expected))
 
 
 def test_two_shards_give_the_grades_of_one_sqlite_run(two_runs):
@@ -101,11 +113,30 @@ def test_the_shared_gradebook_and_grades_csv_hold_every_shards_grades(two_runs):
 
 
 def test_no_submission_is_graded_by_both_shards(two_runs):
-    shared = two_runs["shared"]
-    done = {i: set(json.loads((shared / f".graded.shard-{i}-of-2.json").read_text())) for i in (1, 2)}
-    assert not done[1] & done[2]
+    """Each grader prints a line per submission it took: every student is in exactly one log."""
+    listed = [{line.split()[0] for line in log.splitlines() if line.split() and line.split()[0] in two_runs["expected"]}
+              for log in two_runs["logs"]]
+    assert not listed[0] & listed[1]
     for i in (1, 2):
-        assert {key.split("/")[0] for key in done[i]} <= set(two_runs["held"][i])
+        assert listed[i - 1] == set(two_runs["held"][i])
         assert f"shard {i}/2" in two_runs["logs"][i - 1]
-    for student in done[1] | done[2]:
-        assert list((shared / "feedback" / student.split("/")[0]).rglob("*.html")), student
+    state = json.loads((two_runs["shared"] / ".graded.json").read_text())
+    graded = {s for s, v in two_runs["single_book"].items() if v is not None}
+    assert {key.split("/")[0] for key in state} == graded  # both shards' records, neither lost
+    for student in graded:
+        assert list((two_runs["shared"] / "feedback" / student).rglob("*.html")), student
+
+
+def test_graders_claiming_one_batch_on_two_machines_grade_each_submission_once(cluster, tmp_path):
+    """Two graders, each with its own copy of the class (two machines), split it by claims."""
+    machines = [tmp_path / "a", tmp_path / "b"]
+    expected = {s: v for s, v in build_class(machines[0], 3, seed=CLASS_SEED).items() if "bad-json" not in s}
+    assert build_class(machines[1], 3, seed=CLASS_SEED).keys() >= expected.keys()
+    url = cluster.create_database("claims")
+    logs, seconds = graders(cluster, url, machines, [["--claim", "week1"]] * 2)
+    print(f"two claiming graders on PostgreSQL: {seconds:.1f} s")
+    reports = [{s: r for s, r in read_report(m).items() if s in expected} for m in machines]
+    assert not set(reports[0]) & set(reports[1]), logs
+    assert set(reports[0]) | set(reports[1]) == set(expected)
+    book = shared_scores(cluster, url, expected)
+    assert book == {s: score for s, (_, score) in expected.items()}
