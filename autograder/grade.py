@@ -196,19 +196,19 @@ def failure_reason(output: str) -> str:
     return (lines[-1] if lines else "nbgrader failed without a message")[:300]
 
 
-def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path, run=nbgrader) -> Outcome:
-    """Grade one submission with ``run`` (``nbgrader``'s contract: a warm pool's, or a process)."""
+def autograde(outcome: Outcome, workdir: Path, options: Options, staging: Path, nbgrader=nbgrader) -> Outcome:
+    """Grade one submission; ``nbgrader`` runs it (a warm pool's, or nbgrader_cli's: a process)."""
     outcome.status, outcome.time_limit = "graded", ""
     outcome.seed = options.seed if options.seed is not None else secrets.randbits(63)
     # when it arrived: the collected folder's own inode times (lstat only), not the staged copy's
     timestamp = collection_timestamp(workdir / "submitted" / outcome.student / outcome.assignment,
                                      exchange=options.exchange_timestamps)
     try:
-        result = run("autograde", outcome.assignment, "--student", outcome.student, "--force",
-                     *course_overrides(workdir, staging, options.gradebook(workdir)),
-                     *options.nbgrader_flags(),
-                     f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
-                     timeout=options.process_timeout())
+        result = nbgrader("autograde", outcome.assignment, "--student", outcome.student, "--force",
+                          *course_overrides(workdir, staging, options.gradebook(workdir)),
+                          *options.nbgrader_flags(),
+                          f"--InjectCases.seed={outcome.seed}", env={TIMESTAMP_ENV: timestamp},
+                          timeout=options.process_timeout())
     except subprocess.TimeoutExpired:
         outcome.status, outcome.time_limit = "failed", "the grading process's time limit"
         outcome.reason = f"grading took longer than {options.process_timeout():g} s"
@@ -520,7 +520,7 @@ def autograde_batch(todo: list[Outcome], workdir: Path, options: Options, stagin
             if holder:
                 o.status, o.reason = ELSEWHERE, f"claimed by {holder}"
                 return o
-            return autograde(o, workdir, options, staging, run=graders.nbgrader)
+            return autograde(o, workdir, options, staging, nbgrader=graders.nbgrader)
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job waits on its own grader
             results = list(tqdm(pool.map(grade_one, todo), total=len(todo), desc="autograding",

@@ -230,19 +230,16 @@ def test_a_replaced_submission_that_fails_keeps_no_score(batch, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("changed"))
     nbformat.write(nb, path)
-    import autograder.grade as grade
+    import subprocess
 
-    real = grade.nbgrader
+    from autograder import workers
 
-    def grading_fails(*args, **kwargs):  # the grader itself fails (a crash, a timeout): simulated
-        if args[0] == "autograde":
-            import subprocess
-
+    class FailingGrader(workers.ColdRunner):  # the grader itself fails (a crash, a timeout): simulated
+        def nbgrader(self, *args, **kwargs):
             return subprocess.CompletedProcess(args, 1, "", "[AutogradeApp | ERROR] Error: simulated crash\n"
                                                "[AutogradeApp | ERROR] There was an error processing assignment")
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(grade, "nbgrader", grading_fails)
+    monkeypatch.setattr(workers, "runner", lambda warm, jobs: FailingGrader())
     (outcome,) = grade_all(workdir, Options(jobs=1, progress=False), student="replaced")
     assert outcome.status == "failed" and "simulated crash" in outcome.reason
     row = read_report(workdir)["replaced"]

@@ -83,7 +83,7 @@ def test_make_grade_reports_a_submission_whose_workers_died_as_failed(stand_in, 
     (tmp_path / "submitted" / "s" / A).mkdir(parents=True)
     with workers.WarmPool(1, command=stand_in) as pool:
         always_dies = lambda *args, **kw: pool.nbgrader("die", str(tmp_path), timeout=30)  # noqa: E731
-        autograde(outcome, tmp_path, Options(progress=False), tmp_path, run=always_dies)
+        autograde(outcome, tmp_path, Options(progress=False), tmp_path, nbgrader=always_dies)
     assert outcome.status == "failed"
     assert "WorkerLost" in outcome.reason and "was killed by signal 9" in outcome.reason
 
