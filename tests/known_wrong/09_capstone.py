@@ -16,7 +16,8 @@ def validation_split(n, val_fraction, seed):
     Mistake(
         answer_id="batch_indices",
         test_id="test_batch_indices",
-        names=('remainder',),
+        names=('last',),
+        oracle_names=('remainder',),
         source="""
 def batch_indices(n, batch_size, seed):
     g = torch.Generator().manual_seed(seed)
