@@ -61,3 +61,42 @@ def check_exported_classifier(case: FreshDigitsCase, exported, threshold: float,
         return (f"accuracy {100 * accuracy:.1f}% on the grader's fresh digits, below the required "
                 f"{100 * threshold:.0f}%")
     return None
+
+
+# ------------------------------------------------------------------ MNIST-1D (notebook 09)
+
+FRESH_MNIST1D_SAMPLES = 2000
+SHIPPED_MNIST1D_SEED = 42  # dlcourse.data.mnist1d's default: the data the student's kernel holds
+
+
+def fresh_mnist1d_cases(rng: np.random.Generator) -> list[Case]:
+    """One case whose seed (never 42, the shipped data's) draws this run's MNIST-1D examples."""
+    seed = SHIPPED_MNIST1D_SEED
+    while seed == SHIPPED_MNIST1D_SEED:
+        seed = int(rng.integers(0, 2**32 - 1))  # the generator seeds NumPy's legacy RNG: 32 bits
+    note = "your exported network, run by the grader on fresh MNIST-1D examples (seed kept secret)"
+    return [FreshDigitsCase(note=note, seed=seed)]
+
+
+def fresh_mnist1d(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(signals (n, 40) float32, labels (n,)): MNIST-1D generated with this run's seed, all of it."""
+    from dlcourse.data import mnist1d
+
+    split = mnist1d(num_samples=FRESH_MNIST1D_SAMPLES, seed=seed)
+    return np.concatenate([split.X_train, split.X_test]), np.concatenate([split.y_train, split.y_test])
+
+
+def check_exported_mnist1d(case: FreshDigitsCase, exported, threshold: float) -> str | None:
+    """None when the exported network, fed raw (n, 40) signals, reaches ``threshold`` on fresh MNIST-1D."""
+    X, y = fresh_mnist1d(case.seed)
+    try:
+        pred = exported_predictions(exported, X)
+    except ExportError as e:
+        return f"your exported network could not be run: {e}"
+    if pred.shape != y.shape:
+        return f"your network gives {pred.shape[0]} predictions for {len(y)} examples"
+    accuracy = float(np.mean(pred == y))
+    if accuracy < threshold:
+        return (f"accuracy {100 * accuracy:.1f}% on the grader's fresh MNIST-1D examples, below the required "
+                f"{100 * threshold:.0f}%")
+    return None

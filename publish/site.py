@@ -10,7 +10,7 @@
   widget views are left out (they need JavaScript from a CDN);
 - formulas typeset by MathJax 2.7, served by the site itself (jupyter-server-mathjax).
 
-Executing the eight notebooks costs about two minutes of CPU, so outputs are cached in
+Executing the nine notebooks costs about two minutes of CPU, so outputs are cached in
 ``DIR/cache/``, keyed by a hash of the solved notebook and of dlcourse; a rebuild with
 nothing changed executes nothing and Sphinx rewrites only what changed.
 """
