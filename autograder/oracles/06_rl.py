@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
 
 # -- shared: random MDPs, a small grid world, exact values ------------------------------
 
@@ -376,7 +376,19 @@ EXERCISES = [
     Exercise("test_discounted_returns", check_returns, returns_cases),
     Exercise("test_q_from_v", check_backup, backup_cases),
     Exercise("test_policy_evaluation", check_evaluation, evaluation_cases),
+    Exercise("test_q_bellman_optimality", choice(
+        "b", "the maximum inside the equation already accounts for acting optimally afterwards, so the best "
+             "action now is the one with the largest Q*(s, a): a one-step look-ahead suffices")),
     Exercise("test_value_iteration", check_iteration, iteration_cases),
+    Exercise("test_q_slip_detour", choice(
+        "b", "each step along the edge risks a slip into the cliff and its large penalty; one row higher a "
+             "slip costs only a step, so the longer route has the higher expected return")),
+    Exercise("test_q_chain_value", estimate(
+        0.72, 0.74, "the reward is collected three transitions after state 0's first step, so it is "
+                    "discounted three times: gamma^3")),
+    Exercise("test_q_greedy_share", estimate(
+        0.845, 0.855, "the best action gets the greedy share 1 - epsilon plus its share epsilon / A of the "
+                      "uniform exploration: 0.8 + 0.2 / 4")),
     Exercise("test_epsilon_greedy_probs", check_eps, eps_cases),
     Exercise("test_q_learning_update", check_qlearning, qlearning_cases),
     Exercise("test_reinforce_loss", check_reinforce, reinforce_cases),

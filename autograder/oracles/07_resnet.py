@@ -1,5 +1,7 @@
 """Oracle for 07-resnet: references from torch.autograd, torch.nn and sampling theory.
 
+Also the answers of the notebook's questions (they live only here and in solutions/).
+
 Each ``*_cases`` draws fresh inputs from the grader's generator; each ``check_*``
 recomputes the reference here, in the grading process, and compares.
 
@@ -15,13 +17,26 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
 from autograder.reference import TORCH_ACTIVATIONS, t64
 from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 
-# -- 1. per-layer gradient norms (reference: torch.autograd) ---------------------------
+# -- 1. the backward pass of 03 and per-layer gradient norms (reference: torch.autograd) --
 
 ACTIVATIONS = TORCH_ACTIVATIONS
+
+
+def reference_loss_and_grads(params, X, y, activation):
+    """(loss, [(dW, db), ...]) of an MLP with mean softmax cross-entropy, by torch.autograd."""
+    tensors = [(t64(W, grad=True), t64(b, grad=True)) for W, b in params]
+    h = t64(X)
+    for i, (W, b) in enumerate(tensors):
+        h = h @ W.T + b
+        if i < len(tensors) - 1:
+            h = ACTIVATIONS[activation](h)
+    loss = F.cross_entropy(h, torch.tensor(y, dtype=torch.int64))
+    loss.backward()
+    return loss.item(), [(W.grad.numpy(), b.grad.numpy()) for W, b in tensors]
 
 
 def reference_grad_norms(weights, X, y, activation):
@@ -33,6 +48,30 @@ def reference_grad_norms(weights, X, y, activation):
             h = ACTIVATIONS[activation](h)
     F.cross_entropy(h, torch.tensor(y, dtype=torch.int64)).backward()
     return np.array([W.grad.norm().item() for W, _ in params])
+
+
+def mlp_backward_cases(rng):
+    """The cases of layer_grad_norms, called as mlp_backward(X, y, params, activation=...)."""
+    return [Case((c.args[1], c.args[2], c.args[0]), {"activation": c.args[3]}, note=c.note)
+            for c in grad_norm_cases(rng)]
+
+
+def check_mlp_backward(case, got):
+    X, y, params = case.args
+    loss_ref, grads_ref = reference_loss_and_grads(params, X, y, case.kwargs["activation"])
+    loss, grads = unpack(got, 2, "mlp_backward")
+    if not isinstance(grads, (list, tuple)) or len(grads) != len(grads_ref):
+        return f"mlp_backward: grads should be a list of {len(grads_ref)} (dW, db) pairs, one per layer"
+    problem = mismatch(loss, loss_ref, atol=1e-10, rtol=1e-7, name="loss")
+    if problem:
+        return problem + " (the loss is the MEAN softmax cross-entropy over the batch)"
+    for layer, (pair, (dW_ref, db_ref)) in enumerate(zip(grads, grads_ref), start=1):
+        dW, db = unpack(pair, 2, f"grads[{layer - 1}]")
+        for got_part, ref, name in ((dW, dW_ref, "dW"), (db, db_ref, "db")):
+            problem = mismatch(got_part, ref, atol=1e-12, rtol=1e-6, name=f"{name} of layer {layer}")
+            if problem:
+                return problem
+    return None
 
 
 def grad_norm_cases(rng):
@@ -212,7 +251,42 @@ def check_batchnorm(case, got):
     return problem
 
 
-# -- 5. residual block with projection shortcut (reference: nn.Conv2d, nn.BatchNorm2d) --
+# -- 5. batch norm backward, training mode (reference: torch.autograd) ---------------
+
+def reference_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    x_t, g_t = t64(x, grad=True), t64(gamma, grad=True)
+    b_t = t64(np.zeros(x.shape[1]), grad=True)
+    F.batch_norm(x_t, None, None, g_t, b_t, training=True, eps=eps).backward(t64(dout))
+    return x_t.grad.numpy(), g_t.grad.numpy(), b_t.grad.numpy()
+
+
+def batchnorm_backward_cases(rng):
+    cases = []
+    for N, D in [(2, 1), (2, 3), (5, 4), (8, 2), (16, 5), (64, 3), (3, 7), (32, 1)]:
+        x = rng.normal(size=D) * 3 + rng.uniform(0.2, 5.0, size=D) * rng.normal(size=(N, D))
+        dout = rng.normal(size=(N, D)) * rng.uniform(0.1, 3.0)
+        gamma = rng.uniform(-2.0, 2.0, size=D)
+        kwargs = {} if N % 2 == 0 else {"eps": float(rng.choice([1e-3, 0.1, 1.0]))}
+        note = f"x of shape ({N}, {D})" + (f", eps={kwargs['eps']}" if kwargs else "")
+        cases.append(Case((dout, x, gamma), kwargs, note=note))
+    return cases
+
+
+def check_batchnorm_backward(case, got):
+    dx, dgamma, dbeta = unpack(got, 3, "batchnorm_backward")
+    dx_ref, dgamma_ref, dbeta_ref = reference_batchnorm_backward(*case.args, **case.kwargs)
+    scale = 1e-7 * (1 + float(np.abs(case.args[0]).max()))
+    for got_part, ref, name in ((dbeta, dbeta_ref, "dbeta"), (dgamma, dgamma_ref, "dgamma"), (dx, dx_ref, "dx")):
+        problem = mismatch(got_part, ref, atol=scale, rtol=1e-6, name=name)
+        if problem:
+            if name == "dx":
+                problem += (": x_i reaches the loss through x_hat_i, through the batch mean and through "
+                            "the batch variance; check each of the three paths")
+            return problem
+    return None
+
+
+# -- 6. residual block with projection shortcut (reference: nn.Conv2d, nn.BatchNorm2d) --
 
 def _bn_params(rng, C):
     return {"gamma": torch.tensor(rng.uniform(0.5, 1.5, size=C)),
@@ -289,7 +363,7 @@ def check_block(case, got):
     return mismatch(g, expected, atol=1e-8, rtol=1e-6, name="block output")
 
 
-# -- 6. a trained ResNet on the digits: its exported network on fresh digits ---------
+# -- 7. a trained ResNet on the digits: its exported network on fresh digits ---------
 
 ACCURACY_THRESHOLD = 0.92  # the exercise, the self-check and the promise state this number; fast mode reaches ~95-98%
 
@@ -303,10 +377,29 @@ def check_digits(case, exported):
 
 
 EXERCISES = [
+    Exercise("test_mlp_backward", check_mlp_backward, mlp_backward_cases),
     Exercise("test_layer_grad_norms", check_grad_norms, grad_norm_cases),
     Exercise("test_xavier_init", check_xavier, xavier_cases),
     Exercise("test_he_init", check_he, he_cases),
+    Exercise("test_q_xavier_relu", estimate(
+        0.4, 0.6, "with fan_in = fan_out, Xavier's variance is 1/fan_in, so a layer multiplies the variance "
+                  "of its input by about fan_in * (1/fan_in) = 1, and ReLU keeps half of a symmetric "
+                  "pre-activation's second moment: about one half per layer")),
     Exercise("test_batchnorm_forward", check_batchnorm, batchnorm_cases),
+    Exercise("test_q_bn_eval", choice(
+        "b", "in training mode batch norm normalises with the statistics of the current batch; a batch of "
+             "one class has that class's mean, so subtracting it removes what sets the class apart")),
+    Exercise("test_q_bn_scale", choice(
+        "c", "x_hat = (x - mu) / s is unchanged when x, mu and s are all multiplied by 10, so y is unchanged; "
+             "the gradient carries the factor 1/s, and s is 10 times larger")),
+    Exercise("test_batchnorm_backward", check_batchnorm_backward, batchnorm_backward_cases),
+    Exercise("test_q_skip_gradient", choice(
+        "b", "each block's Jacobian is I + J_F, and J_F = 0 when the branch's last layer is zero, so the "
+             "gradient passes through every block multiplied by the identity")),
     Exercise("test_residual_block_forward", check_block, block_cases),
+    Exercise("test_q_which_trains", choice(
+        "c", "the skip connections keep the gradient of every layer of the same order, so all 30 layers "
+             "learn; the plain networks multiply 30 Jacobians, and even He's start degrades as training moves "
+             "the weights")),
     Exercise("test_predict_digits", check_digits, fresh_digits_cases),
 ]

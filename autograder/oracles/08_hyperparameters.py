@@ -1,4 +1,6 @@
-"""Oracle for 08-hyperparameters: references from NumPy, torch's schedulers and nn.Dropout.
+"""Oracle for 08-hyperparameters: references from NumPy, torch's schedulers, nn.Dropout and autograd.
+
+Also the answers of the notebook's questions (they live only here and in solutions/).
 
 Each ``*_cases`` draws fresh inputs from the grader's generator; each ``check_*``
 recomputes the reference here, in the grading process, and compares.
@@ -9,7 +11,7 @@ import warnings
 import numpy as np
 import torch
 
-from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
 from dlcourse.grading import CodecError
 
 
@@ -66,7 +68,10 @@ def check_split(case, got):
 
 # -- 2. learning-rate schedules (reference: torch.optim.lr_scheduler) --------------------
 
-def reference_schedule(kind, lr0, n_epochs, step_size=10, gamma=0.5, T_max=None, eta_min=0.0):
+def reference_schedule(kind, lr0, n_steps, step_size=10, gamma=0.5, eta_min=0.0):
+    """The course's lr_schedule contract (04 and 08), read off torch's schedulers."""
+    if kind == "constant":
+        return np.full(n_steps, float(lr0))
     param = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     opt = torch.optim.SGD([param], lr=lr0)
     if kind == "step":
@@ -74,11 +79,11 @@ def reference_schedule(kind, lr0, n_epochs, step_size=10, gamma=0.5, T_max=None,
     elif kind == "exponential":
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
     else:
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=T_max or n_epochs, eta_min=eta_min)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps, eta_min=eta_min)
     lrs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for _ in range(n_epochs):
+        for _ in range(n_steps):
             lrs.append(opt.param_groups[0]["lr"])
             opt.step()
             sched.step()
@@ -87,8 +92,8 @@ def reference_schedule(kind, lr0, n_epochs, step_size=10, gamma=0.5, T_max=None,
 
 def schedule_cases(rng):
     cases = []
-    for kind in ("step", "exponential", "cosine"):
-        for _ in range(4):
+    for kind in ("constant", "step", "exponential", "cosine"):
+        for _ in range(3):
             n = int(rng.integers(1, 80))
             lr0 = float(np.exp(rng.uniform(np.log(1e-3), np.log(1.0))))
             kwargs = {}
@@ -96,14 +101,13 @@ def schedule_cases(rng):
                 kwargs = {"step_size": int(rng.integers(1, 30)), "gamma": float(rng.uniform(0.05, 0.95))}
             elif kind == "exponential":
                 kwargs = {"gamma": float(rng.uniform(0.8, 1.0))}
-            else:
-                kwargs = {"T_max": int(rng.integers(1, 60)), "eta_min": float(rng.choice([0.0, lr0 / 10]))}
+            elif kind == "cosine":
+                kwargs = {"eta_min": float(rng.choice([0.0, lr0 / 10]))}
             cases.append(Case((kind, lr0, n), kwargs))
     cases.append(Case(("step", 0.1, 50), {"step_size": 25, "gamma": 0.5}, note="the lecture's example: 0.1 for 25 epochs, then 0.05"))
-    cases.append(Case(("cosine", 0.5, 30), note="cosine with the default T_max = n_epochs and eta_min = 0"))
-    cases.append(Case(("cosine", 0.2, 40), {"T_max": 10, "eta_min": 0.01}, note="cosine past T_max: the rate climbs back up"))
+    cases.append(Case(("cosine", 0.5, 30), note="cosine with the default eta_min = 0"))
     cases.append(Case(("step", 0.3, 12), note="step with the defaults step_size = 10, gamma = 0.5"))
-    cases.append(Case(("exponential", 1.0, 1), {"gamma": 0.9}, note="a single epoch"))
+    cases.append(Case(("exponential", 1.0, 1), {"gamma": 0.9}, note="a single step"))
     return cases
 
 
@@ -172,6 +176,34 @@ def check_dropout(case, got):
     problem = mismatch(out, expected, atol=1e-7, rtol=1e-5, name="dropout in train mode")
     return problem and (f"{problem}: keep exactly the units with u >= p (a unit is dropped when u < p, "
                         f"so it is dropped with probability p)")
+
+
+# -- 3b. dropout backward (reference: torch.autograd through the same mask) -----------
+
+def dropout_backward_cases(rng):
+    cases = []
+    for i, shape in enumerate([(6,), (3, 4), (2, 3, 5), (8, 16), (1,), (4, 4)]):
+        dtype = torch.float32 if i % 2 else torch.float64
+        keep_prob = float(rng.choice([0.2, 0.5, 0.75, 0.9, 1.0]))
+        mask = torch.tensor(rng.uniform(size=shape) < keep_prob)
+        if i % 3 == 1:
+            mask = mask.to(dtype)  # a 0/1 mask of dout's dtype, as well as a boolean one
+        dout = torch.tensor(rng.normal(size=shape) * 2, dtype=dtype)
+        note = f"dout of shape {shape} ({dtype}), keep_prob {keep_prob}, mask {mask.dtype}"
+        cases.append(Case((dout, mask, keep_prob), note=note))
+    return cases
+
+
+def check_dropout_backward(case, got):
+    dout, mask, keep_prob = case.args
+    x = torch.zeros(dout.shape, dtype=torch.float64, requires_grad=True)
+    (x * mask.to(torch.float64) / keep_prob).backward(dout.to(torch.float64))
+    out = as_array(got, "dropout_backward(...)")
+    if out.shape != tuple(dout.shape):
+        return f"dropout_backward should return a tensor of dout's shape {tuple(dout.shape)}, got {out.shape}"
+    problem = mismatch(out, x.grad.numpy(), atol=1e-6, rtol=1e-5, name="dx")
+    return problem and (f"{problem}: the forward pass is y = mask * x / keep_prob, so a kept unit's gradient "
+                        f"is dout / keep_prob and a dropped unit's is 0")
 
 
 # -- 4. early stopping -------------------------------------------------------------------
@@ -424,9 +456,22 @@ def check_hyperband(case, got):
 
 
 EXERCISES = [
+    Exercise("test_q_best_of_many", choice(
+        "b", "the best of many scores measured on the same images is biased upwards: the winner is partly the "
+             "configuration whose noise on those images happened to be favourable (selection bias)")),
     Exercise("test_train_val_test_split", check_split, split_cases),
     Exercise("test_lr_schedule", check_schedule, schedule_cases),
+    Exercise("test_q_small_batch", choice(
+        "b", "an epoch of small batches takes many more steps, and early in training the gradient of a small "
+             "batch already points roughly the right way, so each step does almost as much as a large-batch step")),
     Exercise("test_dropout", check_dropout, dropout_cases),
+    Exercise("test_q_no_rescale", choice(
+        "b", "during training only a fraction 1 - p of the units is on; at evaluation all are, so without the "
+             "1 / (1 - p) during training the next layer's input would be 1 / (1 - p) = 2 times larger at evaluation")),
+    Exercise("test_dropout_backward", check_dropout_backward, dropout_backward_cases),
+    Exercise("test_q_uniform_lr", estimate(
+        0.005, 0.015, "a uniform law on [1e-4, 1] puts (1e-2 - 1e-4) / (1 - 1e-4), about 1 %, of its mass "
+                      "below 1e-2: almost all draws land in the last decade")),
     Exercise("test_early_stopping_epoch", check_early, early_cases),
     Exercise("test_random_search_configs", check_random_search, random_search_cases),
     Exercise("test_successive_halving", check_halving, halving_cases),

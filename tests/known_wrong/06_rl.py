@@ -121,4 +121,13 @@ def agent_weights():
             for layer in policy_net if isinstance(layer, nn.Linear)]
 """,
     ),
+    Mistake(answer_id="q_bellman_optimality", test_id="test_q_bellman_optimality", names=("one-step look-ahead",),
+            source='Q_BELLMAN_OPTIMALITY = "c"  # BUG: the max is over future values, not just the reward\n'),
+    Mistake(answer_id="q_slip_detour", test_id="test_q_slip_detour", names=("longer route",),
+            source='Q_SLIP_DETOUR = "a"  # BUG: the shortest route is not the best with slipping\n'),
+    Mistake(answer_id="q_chain_value", test_id="test_q_chain_value", names=("gamma^3",),
+            source="Q_CHAIN_VALUE = 0.9 ** 4  # BUG: one discount too many\n"),
+    Mistake(answer_id="q_greedy_share", test_id="test_q_greedy_share", names=("epsilon / A",),
+            source="Q_GREEDY_SHARE = 0.8  # BUG: forgets the best action's share of the exploration\n"),
 ]
+

@@ -3,50 +3,45 @@ from known_wrong import Mistake
 
 MISTAKES = [
     Mistake(
+        answer_id="mlp_backward",
+        test_id="test_mlp_backward",
+        names=("mean",),
+        oracle_names=("mean",),
+        also_fails=("test_layer_grad_norms",),  # layer_grad_norms is built on mlp_backward
+        source="""
+def mlp_backward(X, y, params, activation="relu"):
+    act = {"sigmoid": lambda s: 1 / (1 + np.exp(-s)), "tanh": np.tanh, "relu": lambda s: np.maximum(s, 0)}[activation]
+    slope = {"sigmoid": lambda s: act(s) * (1 - act(s)), "tanh": lambda s: 1 - np.tanh(s) ** 2,
+             "relu": lambda s: (s > 0).astype(float)}[activation]
+    hs, ss = [X], []
+    for i, (W, b) in enumerate(params):
+        s = hs[-1] @ W.T + b
+        ss.append(s)
+        if i < len(params) - 1:
+            hs.append(act(s))
+    z = ss[-1] - ss[-1].max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(len(y)), y]).sum()  # BUG: summed over the batch, not averaged
+    delta = p.copy()
+    delta[np.arange(len(y)), y] -= 1
+    grads = []
+    for i in range(len(params) - 1, -1, -1):
+        grads.insert(0, (delta.T @ hs[i], delta.sum(axis=0)))
+        if i > 0:
+            delta = (delta @ params[i][0]) * slope(ss[i - 1])
+    return loss, grads
+""",
+    ),
+    Mistake(
         answer_id="layer_grad_norms",
         test_id="test_layer_grad_norms",
         names=('entry 0 is the first layer',),
         oracle_names=('reverse order',),
         source="""
-def layer_grad_norms(weights, X, y, activation="sigmoid"):
-    def act(s):
-        if activation == "sigmoid":
-            return 0.5 * (1 + np.tanh(s / 2))  # the sigmoid without overflow
-        if activation == "tanh":
-            return np.tanh(s)
-        if activation == "relu":
-            return np.maximum(s, 0)
-        raise ValueError(f"unknown activation {activation!r}")
-
-    def slope(s):
-        if activation == "sigmoid":
-            p = act(s)
-            return p * (1 - p)
-        if activation == "tanh":
-            return 1 - np.tanh(s) ** 2
-        return (s > 0).astype(np.float64)
-
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.int64)
-    n, L = len(X), len(weights)
-    inputs, pre = [X], []                     # X^(l-1) and S^(l) of every layer
-    for l, (W, b) in enumerate(weights):
-        S = inputs[-1] @ np.asarray(W, dtype=np.float64).T + np.asarray(b, dtype=np.float64)
-        pre.append(S)
-        if l < L - 1:
-            inputs.append(act(S))
-    logits = pre[-1]
-    P = np.exp(logits - logits.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
-    delta = P.copy()
-    delta[np.arange(n), y] -= 1.0
-    delta /= n                                # d(loss)/dS^(L) for the mean loss
-    norms = []
-    for l in range(L - 1, -1, -1):
-        norms.append(np.linalg.norm(delta.T @ inputs[l]))  # BUG: output layer first
-        if l > 0:
-            delta = (delta @ np.asarray(weights[l][0], dtype=np.float64)) * slope(pre[l - 1])
-    return np.array(norms)
+def layer_grad_norms(params, X, y, activation="sigmoid"):
+    _, grads = mlp_backward(X, y, params, activation=activation)
+    norms = [np.linalg.norm(dW) for dW, _ in grads]
+    return np.array(norms[::-1])  # BUG: output layer first
 """,
     ),
     Mistake(
@@ -106,6 +101,31 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum=0.1, e
 """,
     ),
     Mistake(
+        answer_id="batchnorm_backward",
+        test_id="test_batchnorm_backward",
+        names=("mean and the variance",),
+        oracle_names=("three paths",),
+        source="""
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    std = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / std
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx = dout * gamma / std  # BUG: only the direct path; the batch mean and variance depend on x too
+    return dx, dgamma, dbeta
+""",
+    ),
+    Mistake(answer_id="q_xavier_relu", test_id="test_q_xavier_relu", names=("one half per layer",),
+            source="Q_XAVIER_RELU = 1.0  # BUG: Xavier preserves the variance, but not through a ReLU\n"),
+    Mistake(answer_id="q_bn_eval", test_id="test_q_bn_eval", names=("statistics of the current batch",),
+            source='Q_BN_EVAL = "a"  # BUG: training mode normalises with the batch, not the running averages\n'),
+    Mistake(answer_id="q_bn_scale", test_id="test_q_bn_scale", names=("factor 1/s",),
+            source='Q_BN_SCALE = "b"  # BUG: y is scale-free but the gradient is not\n'),
+    Mistake(answer_id="q_skip_gradient", test_id="test_q_skip_gradient", names=("identity",),
+            source='Q_SKIP_GRADIENT = "a"  # BUG: the zero branch does not block the skip path\n'),
+    Mistake(answer_id="q_which_trains", test_id="test_q_which_trains", names=("skip connections",),
+            source='Q_WHICH_TRAINS = "b"  # BUG: He init helps at the start only\n'),
+    Mistake(
         answer_id="residual_block_forward",
         test_id="test_residual_block_forward",
         names=('after the addition',),
@@ -132,7 +152,7 @@ def residual_block_forward(x, params, stride=1):
         names=('accuracy',),
         oracle_names=('accuracy',),
         source="""
-# Build the ResNet of the table, train it on (X_img_train, digits.y_train) with train.fit,
+# Build the ResNet of the table, train it on (X_img_fit, y_fit) with train.fit,
 # and define predict_digits(X): images (n, 1, 8, 8) float32 -> labels (n,) int64.
 class DigitsResNet(nn.Module):
 
@@ -152,8 +172,8 @@ resnet = DigitsResNet()
 epochs_resnet = 1  # BUG: one epoch at a rate 300 times too small: the network is barely trained
 optimizer = torch.optim.Adam(resnet.parameters(), lr=1e-5)
 schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs_resnet)
-resnet_history = train.fit(resnet, X_img_train, digits.y_train, epochs=epochs_resnet, batch_size=64,
-                           optimizer=optimizer, scheduler=schedule, val=(X_img_test, digits.y_test),
+resnet_history = train.fit(resnet, X_img_fit, y_fit, epochs=epochs_resnet, batch_size=64,
+                           optimizer=optimizer, scheduler=schedule, val=(X_img_val, y_val),
                            seed=0, progress=False)
 
 

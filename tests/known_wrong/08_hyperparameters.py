@@ -21,18 +21,37 @@ def train_val_test_split(n, val_fraction, test_fraction, seed=0):
         test_id="test_lr_schedule",
         names=('e // step_size',),
         source="""
-def lr_schedule(kind, lr0, n_epochs, step_size=10, gamma=0.5, T_max=None, eta_min=0.0):
-    e = np.arange(n_epochs)
+def lr_schedule(kind, lr0, n_steps, step_size=10, gamma=0.5, eta_min=0.0):
+    e = np.arange(n_steps)
+    if kind == "constant":
+        return np.full(n_steps, float(lr0))
     if kind == "step":
         return lr0 * gamma ** ((e + 1) // step_size)  # BUG: decays one epoch early
     if kind == "exponential":
         return lr0 * gamma ** e.astype(float)
     if kind == "cosine":
-        T = n_epochs if T_max is None else T_max
-        return eta_min + (lr0 - eta_min) * (1 + np.cos(np.pi * e / T)) / 2
-    raise ValueError(f"unknown schedule {kind!r}: use 'step', 'exponential' or 'cosine'")
+        return eta_min + (lr0 - eta_min) * (1 + np.cos(np.pi * e / n_steps)) / 2
+    raise ValueError(f"unknown schedule {kind!r}")
 """,
     ),
+    Mistake(
+        answer_id="dropout_backward",
+        test_id="test_dropout_backward",
+        names=("divided by keep_prob",),
+        oracle_names=("dout / keep_prob",),
+        source="""
+def dropout_backward(dout, mask, keep_prob):
+    return dout * mask  # BUG: forgets the 1 / keep_prob of the forward pass
+""",
+    ),
+    Mistake(answer_id="q_best_of_many", test_id="test_q_best_of_many", names=("selection bias",),
+            source='Q_BEST_OF_MANY = "a"  # BUG: choosing on the validation set biases its best score\n'),
+    Mistake(answer_id="q_small_batch", test_id="test_q_small_batch", names=("many more steps",),
+            source='Q_SMALL_BATCH = "a"  # BUG: per epoch, the number of steps matters more\n'),
+    Mistake(answer_id="q_no_rescale", test_id="test_q_no_rescale", names=("2 times larger",),
+            source='Q_NO_RESCALE = "c"  # BUG: the direction of the shift is reversed\n'),
+    Mistake(answer_id="q_uniform_lr", test_id="test_q_uniform_lr", names=("last decade",),
+            source="Q_UNIFORM_LR = 0.5  # BUG: half the decades is not half the interval\n"),
     Mistake(
         answer_id="dropout",
         test_id="test_dropout",
@@ -69,7 +88,7 @@ def early_stopping_epoch(val_losses, patience, min_delta=0.0):
     Mistake(
         answer_id="random_search_configs",
         test_id="test_random_search_configs",
-        names=('high + 1',),
+        names=('both ends included',),
         oracle_names=('high + 1',),
         source="""
 def random_search_configs(space, n, seed=0):

@@ -72,4 +72,16 @@ def agent_weights():
             pairs.append((W, b))
     return pairs
 ''',
+    "q_bellman_optimality": "Q_BELLMAN_OPTIMALITY = 'b'\n",
+    "q_slip_detour": "Q_SLIP_DETOUR = 'B'\n",
+    "q_chain_value": "Q_CHAIN_VALUE = 0.9 ** 3\n",
+    "q_greedy_share": "Q_GREEDY_SHARE = 0.85\n",
+    "written_planning": '''
+Value iteration knows P and R (the model) and just computes: it sweeps all states with the
+Bellman optimality backup until V converges to V*, then takes the argmax. It never acts.
+Q-learning doesn't know P or R, it only gets (s, a, r, s') samples by acting and nudges Q(s, a)
+towards r + gamma max Q(s', .). So it has to explore: if it never tries an action it never learns
+that it is better, and pure greedy could get stuck on a bad path. Value iteration sees every action
+in the model so it doesn't need to try anything.
+''',
 }

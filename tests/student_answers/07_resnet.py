@@ -1,44 +1,84 @@
 """Student-style answers for 07-resnet, written from the exercise texts alone."""
 
 ANSWERS = {
-    "layer_grad_norms": '''
-def layer_grad_norms(weights, X, y, activation="sigmoid"):
-    def act(s):
-        if activation == "sigmoid":
-            return 1 / (1 + np.exp(-s))
-        if activation == "tanh":
-            return np.tanh(s)
-        return np.maximum(s, 0)
+    "mlp_backward": '''
+# my mlp_backward from notebook 03
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
 
-    def act_slope(s):
-        if activation == "sigmoid":
-            sig = 1 / (1 + np.exp(-s))
-            return sig * (1 - sig)
-        if activation == "tanh":
-            return 1 - np.tanh(s) ** 2
-        return (s > 0).astype(float)
 
-    L = len(weights)
-    inputs, pre = [], []
-    h = X
-    for l in range(L):
-        W, b = weights[l]
-        inputs.append(h)
-        s = h @ W.T + b
-        pre.append(s)
-        h = act(s) if l < L - 1 else s
+def mlp_backward(X, y, params, activation="relu"):
+    activations = [X]
+    zs = []
+    for i, (W, b) in enumerate(params):
+        z = activations[-1] @ W.T + b
+        zs.append(z)
+        if i == len(params) - 1:
+            break
+        if activation == "sigmoid":
+            activations.append(sigmoid(z))
+        elif activation == "tanh":
+            activations.append(np.tanh(z))
+        else:
+            activations.append(np.maximum(z, 0))
     n = X.shape[0]
-    logits = h - h.max(axis=1, keepdims=True)
+    logits = zs[-1] - zs[-1].max(axis=1, keepdims=True)
     probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    delta = probs.copy()
+    loss = -np.mean(np.log(probs[np.arange(n), y]))
+    delta = probs
     delta[np.arange(n), y] -= 1
     delta = delta / n
-    norms = np.zeros(L)
-    for l in range(L - 1, -1, -1):
-        norms[l] = np.linalg.norm(delta.T @ inputs[l])
-        if l > 0:
-            delta = (delta @ weights[l][0]) * act_slope(pre[l - 1])
-    return norms
+    grads = []
+    for i in reversed(range(len(params))):
+        grads.append((delta.T @ activations[i], delta.sum(axis=0)))
+        if i > 0:
+            z = zs[i - 1]
+            if activation == "sigmoid":
+                d = sigmoid(z) * (1 - sigmoid(z))
+            elif activation == "tanh":
+                d = 1 - np.tanh(z) ** 2
+            else:
+                d = (z > 0) * 1.0
+            delta = (delta @ params[i][0]) * d
+    grads.reverse()
+    return loss, grads
+''',
+    "layer_grad_norms": '''
+def layer_grad_norms(params, X, y, activation="sigmoid"):
+    loss, grads = mlp_backward(X, y, params, activation)
+    out = np.zeros(len(grads))
+    for i in range(len(grads)):
+        out[i] = np.sqrt((grads[i][0] ** 2).sum())
+    return out
+''',
+    "q_xavier_relu": "Q_XAVIER_RELU = 0.5\n",
+    "q_bn_eval": "Q_BN_EVAL = 'B'\n",
+    "q_bn_scale": "Q_BN_SCALE = ' c '\n",
+    "q_skip_gradient": "Q_SKIP_GRADIENT = 'b'\n",
+    "q_which_trains": "Q_WHICH_TRAINS = 'C'\n",
+    "batchnorm_backward": '''
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    N = x.shape[0]
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    dbeta = np.sum(dout, axis=0)
+    dgamma = np.sum(dout * xhat, axis=0)
+    dxhat = dout * gamma
+    # the three paths, one at a time
+    dvar = np.sum(dxhat * (x - mu), axis=0) * -0.5 * inv_std ** 3
+    dmu = -np.sum(dxhat, axis=0) * inv_std
+    dx = dxhat * inv_std + dmu / N + dvar * 2 * (x - mu) / N
+    return dx, dgamma, dbeta
+''',
+    "written_degradation": '''
+The deeper plain net is worse on its training data, so it is not overfitting (that would be good
+training error and bad test error): the optimizer fails. A residual net with the extra blocks' branches
+set to zero computes x + 0 = x in those blocks, so it can copy the 20-layer net exactly. The plain net
+cannot: its gradients are products of one Jacobian per layer and shrink exponentially (we measured
+1e-10 at layer 1 with ReLU), while the skips give every block an identity path so the gradient profile
+stays flat and all layers learn.
 ''',
     "xavier_init": '''
 def xavier_init(fan_in, fan_out, distribution="uniform", seed=0):
@@ -113,8 +153,8 @@ class SmallResNet(nn.Module):
 
 dlcourse.seed(0)
 resnet = SmallResNet()
-resnet_history = train.fit(resnet, X_img_train, digits.y_train, epochs=dlcourse.pick(10, 4), batch_size=64,
-                           lr=3e-3, val=(X_img_test, digits.y_test), progress=False)
+resnet_history = train.fit(resnet, X_img_fit, y_fit, epochs=dlcourse.pick(10, 4), batch_size=64,
+                           lr=3e-3, val=(X_img_val, y_val), progress=False)
 
 
 def predict_digits(X):
