@@ -7,7 +7,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.oracle import Case, Exercise, mismatch, unpack
+from dataclasses import dataclass
+
+from autograder.oracle import Case, Exercise, as_array, choice, mismatch, unpack
 from autograder.reference import TORCH_ACTIVATIONS, t64
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
@@ -62,14 +64,14 @@ def check_softmax(case, got):
 # -- 3. central finite differences (through grad_check on a fixed loss) ---------------
 
 def torch_fixed_loss(W, X, y):
-    return F.cross_entropy(X @ W, y)
+    return F.cross_entropy(X @ W.T, y)   # W of shape (k, d), the nn.Linear layout
 
 
 def grad_check_cases(rng):
     cases = []
     for eps in [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-3, 1e-2, None]:
         d, k, n = int(rng.integers(1, 5)), int(rng.integers(2, 5)), int(rng.integers(1, 7))
-        W = rng.normal(size=(d, k))
+        W = rng.normal(size=(k, d))
         X = rng.normal(size=(n, d)) * 1.5
         y = rng.integers(0, k, size=n)
         kwargs = {} if eps is None else {"eps": float(eps)}
@@ -105,10 +107,10 @@ def linear_cases(rng):
     cases = []
     for _ in range(10):
         n, d_in, d_out = (int(rng.integers(1, 7)) for _ in range(3))
-        cases.append(Case((rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out)), rng.normal(size=(n, d_out)))))
-    cases.append(Case((rng.normal(size=(5, 3)), rng.normal(size=(3, 1)), rng.normal(size=(5, 1))),
+        cases.append(Case((rng.normal(size=(n, d_in)), rng.normal(size=(d_out, d_in)), rng.normal(size=(n, d_out)))))
+    cases.append(Case((rng.normal(size=(5, 3)), rng.normal(size=(1, 3)), rng.normal(size=(5, 1))),
                       note="a single output"))
-    cases.append(Case((rng.normal(size=(1, 4)), rng.normal(size=(4, 2)), rng.normal(size=(1, 2))),
+    cases.append(Case((rng.normal(size=(1, 4)), rng.normal(size=(2, 4)), rng.normal(size=(1, 2))),
                       note="a batch of one"))
     return cases
 
@@ -117,8 +119,8 @@ def check_linear(case, got):
     X, W, dY = case.args
     dX, dW, db = unpack(got, 3, "linear_backward")
     Xt, Wt = t64(X, grad=True), t64(W, grad=True)
-    bt = torch.zeros(W.shape[1], dtype=torch.float64, requires_grad=True)
-    (Xt @ Wt + bt).backward(t64(dY))
+    bt = torch.zeros(W.shape[0], dtype=torch.float64, requires_grad=True)
+    (Xt @ Wt.T + bt).backward(t64(dY))
     return (mismatch(dX, Xt.grad.numpy(), atol=1e-10, rtol=1e-8, name="dX")
             or mismatch(dW, Wt.grad.numpy(), atol=1e-10, rtol=1e-8, name="dW")
             or mismatch(db, bt.grad.numpy(), atol=1e-10, rtol=1e-8, name="db"))
@@ -126,17 +128,17 @@ def check_linear(case, got):
 
 # -- 5. full MLP backward -------------------------------------------------------------
 
-def reference_mlp(X, y, weights, activation_name):
-    params = [t64(w, grad=True) for w in weights]
+def reference_mlp(X, y, params, activation):
+    """Loss and [(dW, db), ...] of the MLP [(W, b), ...] (W of shape (out, in)) by torch.autograd."""
+    tensors = [(t64(W, grad=True), t64(b, grad=True)) for W, b in params]
     H = t64(X)
-    n_layers = len(params) // 2
-    for layer in range(n_layers):
-        H = H @ params[2 * layer] + params[2 * layer + 1]
-        if layer < n_layers - 1:
-            H = TORCH_ACTIVATIONS[activation_name](H)
+    for layer, (W, b) in enumerate(tensors):
+        H = H @ W.T + b
+        if layer < len(tensors) - 1:
+            H = TORCH_ACTIVATIONS[activation](H)
     loss = F.cross_entropy(H, torch.tensor(y, dtype=torch.int64))
     loss.backward()
-    return loss.item(), [p.grad.numpy() for p in params]
+    return loss.item(), [(W.grad.numpy(), b.grad.numpy()) for W, b in tensors]
 
 
 def mlp_cases(rng):
@@ -146,31 +148,30 @@ def mlp_cases(rng):
     for i, (depth, act) in enumerate(plan):
         sizes = [int(rng.integers(1, 7)) for _ in range(depth)] + [int(rng.integers(2, 6))]
         n = int(rng.integers(1, 9))
-        weights = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            weights += [rng.normal(size=(a, b)), rng.normal(size=b) * 0.5]
+        params = [(rng.normal(size=(b, a)), rng.normal(size=b) * 0.5) for a, b in zip(sizes[:-1], sizes[1:])]
         X = rng.normal(size=(n, sizes[0]))
         y = rng.integers(0, sizes[-1], size=n)
-        kwargs = {} if i == len(plan) - 1 else {"activation_name": act}   # last: the default
-        cases.append(Case((X, y, weights), kwargs,
-                          note=f"layer sizes {sizes}, batch {n}, activation {kwargs.get('activation_name', 'default relu')}"))
+        kwargs = {} if i == len(plan) - 1 else {"activation": act}   # last: the default
+        cases.append(Case((X, y, params), kwargs,
+                          note=f"layer sizes {sizes}, batch {n}, activation {kwargs.get('activation', 'default relu')}"))
     return cases
 
 
 def check_mlp(case, got):
-    X, y, weights = case.args
-    act = case.kwargs.get("activation_name", "relu")
+    X, y, params = case.args
+    act = case.kwargs.get("activation", "relu")
     loss, grads = unpack(got, 2, "mlp_backward")
-    ref_loss, ref_grads = reference_mlp(X, y, weights, act)
+    ref_loss, ref_grads = reference_mlp(X, y, params, act)
     problem = mismatch(loss, ref_loss, atol=1e-9, rtol=1e-7, name="loss")
     if problem:
         return problem
-    if not isinstance(grads, (list, tuple)) or len(grads) != len(weights):
+    if not isinstance(grads, (list, tuple)) or len(grads) != len(params):
         count = len(grads) if isinstance(grads, (list, tuple)) else type(grads).__name__
-        return f"grads should be a list of {len(weights)} arrays (one per entry of weights), got {count}"
-    names = [f"{'W' if i % 2 == 0 else 'b'}{i // 2 + 1}" for i in range(len(weights))]
-    for g, r, name in zip(grads, ref_grads, names):
-        problem = mismatch(g, r, atol=1e-9, rtol=1e-7, name=f"gradient of {name}")
+        return f"grads should be a list of {len(params)} (dW, db) pairs (one per layer), got {count}"
+    for layer, (pair, (ref_dW, ref_db)) in enumerate(zip(grads, ref_grads), start=1):
+        dW, db = unpack(pair, 2, f"grads[{layer - 1}] (the pair (dW{layer}, db{layer}))")
+        problem = (mismatch(dW, ref_dW, atol=1e-9, rtol=1e-7, name=f"gradient of W{layer}")
+                   or mismatch(db, ref_db, atol=1e-9, rtol=1e-7, name=f"gradient of b{layer}"))
         if problem:
             return problem
     return None
@@ -199,6 +200,106 @@ def check_value(case, got):
                         name=f"gradients [{names}]"))
 
 
+
+# -- 7. Neuron, Layer, MLP on the engine ----------------------------------------------
+
+def engine_mlp_cases(rng):
+    cases = []
+    for sizes in ([3, 1], [2, 2], [4, 3, 1], [1, 1], [5, 2, 2]):
+        n_in = int(rng.integers(1, 5))
+        x = [float(v) for v in rng.normal(size=n_in)]
+        cases.append(Case((x, sizes, float(rng.normal()), int(rng.integers(0, 10**6))),
+                          note=f"MLP({n_in}, {sizes}) on x = {[round(v, 3) for v in x]}"))
+    return cases
+
+
+def engine_mlp_reference(weights, x, target):
+    """Outputs and per-neuron gradients [w..., b] of the MLP with these weights, by torch.autograd."""
+    layers = [(t64([n[:-1] for n in layer], grad=True), t64([n[-1] for n in layer], grad=True)) for layer in weights]
+    H = t64(x)
+    for i, (W, b) in enumerate(layers):
+        H = H @ W.T + b
+        if i < len(layers) - 1:
+            H = torch.tanh(H)
+    ((H - target) ** 2).sum().backward()
+    grads = [np.concatenate([W.grad.numpy(), b.grad.numpy()[:, None]], axis=1) for W, b in layers]
+    return H.detach().numpy(), grads
+
+
+def check_engine_mlp(case, got):
+    x, sizes, target, _seed = case.args
+    weights, outputs, grads = unpack(got, 3, "engine_mlp_check")
+    dims = [len(x)] + list(sizes)
+    try:
+        shapes = [np.shape(as_array(layer, f"the weights of layer {i + 1}")) for i, layer in enumerate(weights)]
+    except Exception:  # noqa: BLE001 - ragged or non-numeric weights: say what was expected
+        shapes = None
+    expected = [(d_out, d_in + 1) for d_in, d_out in zip(dims[:-1], dims[1:])]
+    if shapes != expected:
+        return (f"MLP({len(x)}, {sizes}) should have layers of {sizes} neurons, each with its inputs' weights "
+                f"and a bias (per layer: {expected}), got {shapes}")
+    weights = [as_array(layer) for layer in weights]
+    if any(np.any(np.abs(w[:, :-1]) > 1) for w in weights) or any(np.any(w[:, -1] != 0) for w in weights):
+        return "weights should be drawn from [-1, 1) and biases start at 0"
+    ref_out, ref_grads = engine_mlp_reference(weights, x, target)
+    problem = mismatch(outputs, ref_out, atol=1e-10, rtol=1e-9,
+                       name="outputs (tanh in the hidden layers, linear in the last one)")
+    if problem:
+        return problem
+    for i, (g, r) in enumerate(zip(grads, ref_grads), start=1):
+        problem = mismatch(g, r, atol=1e-10, rtol=1e-9, name=f"gradients of layer {i} (weights, then bias)")
+        if problem:
+            return problem
+    return None
+
+
+# -- 8. the engine's MLP trained on the XOR clouds: graded by its decision boundary ---
+
+XOR_NOISE = 0.15        # the noise of dlcourse.data.xor_blobs
+XOR_POINTS = 400
+XOR_ACCURACY = 0.9      # a trained 2-4-1 reaches 0.96-1.0; a line cannot beat 0.75
+
+
+@dataclass
+class LabelledCase(Case):
+    labels: np.ndarray | None = None
+
+
+def xor_cases(rng):
+    corners = rng.integers(0, 2, size=(XOR_POINTS, 2))
+    points = corners + rng.normal(scale=XOR_NOISE, size=(XOR_POINTS, 2))
+    return [LabelledCase((points,), note=f"{XOR_POINTS} fresh points from the XOR clouds",
+                         labels=(corners[:, 0] ^ corners[:, 1]).astype(np.int64))]
+
+
+def check_xor(case, got):
+    predicted = as_array(got, "predict_points(points)")
+    if predicted.shape != case.labels.shape:
+        return f"predict_points should return one class per point, shape {case.labels.shape}, got {predicted.shape}"
+    accuracy = float(np.mean(predicted == case.labels))
+    if accuracy < XOR_ACCURACY:
+        return (f"your model classifies {100 * accuracy:.1f} % of the grader's fresh points correctly, "
+                f"{100 * XOR_ACCURACY:.0f} % needed: its decision boundary does not yet follow the clouds")
+    return None
+
+
+# -- questions --------------------------------------------------------------------------
+
+QUESTIONS = [
+    Exercise("test_q_dead_relu", choice(
+        "b", "the ReLU's derivative is 0 wherever the pre-activation is negative, so every delta reaching that "
+             "unit is multiplied by 0, and its incoming weights get a zero gradient on that batch")),
+    Exercise("test_q_shift", choice(
+        "a", "the softmax is unchanged when one constant is added to all logits of a row (it cancels between "
+             "numerator and denominator), so p, the loss and p - y are all unchanged")),
+    Exercise("test_q_eps", choice(
+        "b", "at eps = 1e-3 the central difference's error is truncation, proportional to eps squared, so "
+             "halving eps divides it by about 4")),
+    Exercise("test_q_batch", choice(
+        "b", "the loss is a mean: each copy contributes half as much as the original example did, and the two "
+             "copies add up to the original contribution")),
+]
+
 EXERCISES = [
     Exercise("test_activation_grad", check_activation, activation_cases),
     Exercise("test_softmax_ce", check_softmax, softmax_cases),
@@ -206,4 +307,7 @@ EXERCISES = [
     Exercise("test_linear_backward", check_linear, linear_cases),
     Exercise("test_mlp_backward", check_mlp, mlp_cases),
     Exercise("test_value_engine", check_value, value_cases),
+    Exercise("test_engine_mlp", check_engine_mlp, engine_mlp_cases),
+    Exercise("test_train_engine", check_xor, xor_cases),
+    *QUESTIONS,
 ]

@@ -13,7 +13,7 @@ def activation_grad(name, z):
     if name == "linear":
         return np.ones_like(z)
     if name == "sigmoid":
-        s = activation("sigmoid", z)
+        s = apply_activation("sigmoid", z)
         return s * (1.0 - s)
     if name == "tanh":
         t = np.tanh(z)
@@ -68,8 +68,8 @@ def grad_check(W, X, y, eps=1e-5):
     Mistake(
         answer_id="linear_backward",
         test_id="test_linear_backward",
-        names=('dW', 'shape'),
-        oracle_names=('dW', 'shape'),
+        names=('dW',),
+        oracle_names=('dW',),
         # mlp_backward calls linear_backward: its weight gradients come out transposed
         also_fails=('test_mlp_backward',),
         source="""
@@ -77,23 +77,24 @@ def linear_backward(X, W, dY):
     X = np.asarray(X, dtype=np.float64)
     W = np.asarray(W, dtype=np.float64)
     dY = np.asarray(dY, dtype=np.float64)
-    return dY @ W.T, dY.T @ X, dY.sum(axis=0)  # BUG: dW transposed, (d_out, d_in)
+    return dY @ W, X.T @ dY, dY.sum(axis=0)  # BUG: dW transposed, (d_in, d_out) instead of W's (d_out, d_in)
 """,
     ),
     Mistake(
         answer_id="mlp_backward",
         test_id="test_mlp_backward",
-        names=('activation_grad', 'cached S'),
+        names=('derivative', 'cached S'),
         source="""
-def mlp_backward(X, y, weights, activation_name="relu"):
-    logits, cache = mlp_forward(X, weights, activation_name)
+def mlp_backward(X, y, params, activation="relu"):
+    logits, cache = forward_cache(X, params, activation)
     loss, delta = softmax_ce(logits, y)          # delta = dLoss/dS of the last layer
-    grads = [None] * len(weights)
-    for l in reversed(range(len(cache))):
-        H_in, S = cache[l]
-        if l < len(cache) - 1:                   # step back through a hidden activation
-            delta = dH * activation_grad(activation_name, cache[l + 1][0])  # BUG: f' at the output h, not at s
-        dH, grads[2 * l], grads[2 * l + 1] = linear_backward(H_in, weights[2 * l], delta)
+    grads = [None] * len(params)
+    for layer in reversed(range(len(params))):
+        H_in, S = cache[layer]
+        if layer < len(params) - 1:              # step back through a hidden activation
+            delta = dH * activation_grad(activation, cache[layer + 1][0])  # BUG: f' at the output h, not at s
+        dH, dW, db = linear_backward(H_in, params[layer][0], delta)
+        grads[layer] = (dW, db)
     return loss, grads
 """,
     ),
@@ -101,6 +102,8 @@ def mlp_backward(X, y, weights, activation_name="relu"):
         answer_id="value_engine",
         test_id="test_value_engine",
         names=('+=',),
+        # the MLP classes of exercise 7 and the training of exercise 8 run on this engine
+        also_fails=('test_engine_mlp', 'test_train_engine'),
         source="""
 class Value:
 
@@ -182,4 +185,75 @@ class Value:
         return (-self) + other
 """,
     ),
+    Mistake(
+        answer_id="engine_mlp",
+        test_id="test_engine_mlp",
+        names=('outputs',),
+        oracle_names=('linear in the last',),
+        source="""
+class Neuron:
+    def __init__(self, n_in, rng, nonlin=True):
+        self.w = [Value(v) for v in rng.uniform(-1.0, 1.0, size=n_in)]
+        self.b = Value(0.0)
+
+    def __call__(self, x):
+        return sum((wi * xi for wi, xi in zip(self.w, x)), self.b).tanh()  # BUG: tanh on every layer, the output too
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+class Layer:
+    def __init__(self, n_in, n_out, rng, nonlin=True):
+        self.neurons = [Neuron(n_in, rng, nonlin) for _ in range(n_out)]
+
+    def __call__(self, x):
+        return [neuron(x) for neuron in self.neurons]
+
+    def parameters(self):
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+
+class MLP:
+    def __init__(self, n_in, sizes, rng):
+        dims = [n_in] + list(sizes)
+        self.layers = [Layer(dims[i], dims[i + 1], rng) for i in range(len(sizes))]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+""",
+    ),
+    Mistake(
+        answer_id="train_engine",
+        test_id="test_train_engine",
+        names=('validation accuracy',),
+        oracle_names=('fresh points',),
+        source="""
+model = MLP(2, [1], np.random.default_rng(0))  # BUG: no hidden layer: one straight line cannot separate XOR
+for step in range(80):
+    for p in model.parameters():
+        p.grad = 0.0
+    loss = Value(0.0)
+    for x, label in zip(X_xor_train, y_xor_train):
+        diff = model(list(x))[0] - (2.0 * label - 1.0)
+        loss = loss + diff * diff
+    loss = loss * (1.0 / len(y_xor_train))
+    loss.backward()
+    for p in model.parameters():
+        p.data -= 0.15 * p.grad
+""",
+    ),
+    Mistake(answer_id="q_dead_relu", test_id="test_q_dead_relu", names=("derivative is 0",),
+            source='Q_DEAD_RELU = "c"  # BUG: the gradient is zero, not a push back'),
+    Mistake(answer_id="q_shift", test_id="test_q_shift", names=("unchanged",),
+            source='Q_SHIFT = "d"  # BUG: the factor e^5 cancels in the softmax'),
+    Mistake(answer_id="q_eps", test_id="test_q_eps", names=("eps squared",),
+            source='Q_EPS = "a"  # BUG: that is the forward difference\'s first-order error'),
+    Mistake(answer_id="q_batch", test_id="test_q_batch", names=("mean",),
+            source='Q_BATCH = "a"  # BUG: the loss is a mean, not a sum'),
 ]
