@@ -1,4 +1,4 @@
-"""Oracle for 05-cnn: references from torch.nn.functional in float64 and closed forms.
+"""Oracle for 05-cnn: references from torch.nn.functional in float64, torch.autograd and closed forms.
 
 Each ``*_cases`` draws fresh inputs from the grader's generator; each ``check_*``
 recomputes the reference here, in the grading process, and compares.
@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.oracle import Case, Exercise, mismatch
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
 from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 from dlcourse.data import digits
 
@@ -182,7 +182,90 @@ def check_max_pool(case, got):
     return mismatch(got, ref, atol=1e-12, rtol=1e-12, name="max_pool2d")
 
 
-# -- 6. LeNet: the student's architecture with the grader's weights ------------------------
+# -- 6./7. derivations: backward passes against torch.autograd ------------------------------
+
+def conv_backward_cases(rng):
+    cases = []
+    for _ in range(6):
+        n, c_in, c_out = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        h, w = int(rng.integers(kh, 8)), int(rng.integers(kw, 8))
+        cases.append(Case((rng.normal(size=(n, c_in, h, w)), rng.normal(size=(c_out, c_in, kh, kw)),
+                           rng.normal(size=(n, c_out, h - kh + 1, w - kw + 1)))))
+    cases.append(Case((rng.normal(size=(2, 2, 5, 6)), rng.normal(size=(3, 2, 1, 1)), rng.normal(size=(2, 3, 5, 6))),
+                      note="a 1x1 kernel"))
+    cases.append(Case((rng.normal(size=(2, 2, 3, 4)), rng.normal(size=(2, 2, 3, 4)), rng.normal(size=(2, 2, 1, 1))),
+                      note="a kernel as large as the input: one output position"))
+    cases.append(Case((rng.normal(size=(3, 1, 4, 7)), rng.normal(size=(2, 1, 2, 3)), rng.normal(size=(3, 2, 3, 5))),
+                      note="an asymmetric kernel and a batch of 3: a reversed kernel or a missing batch sum shows"))
+    return cases
+
+
+def reference_conv_backward(x, w, dout):
+    """(dx, dw, db) of F.conv2d by torch.autograd, in float64."""
+    x_t, w_t = _t(x).requires_grad_(True), _t(w).requires_grad_(True)
+    b_t = torch.zeros(w_t.shape[0], dtype=torch.float64, requires_grad=True)
+    F.conv2d(x_t, w_t, b_t).backward(_t(dout))
+    return x_t.grad.numpy(), w_t.grad.numpy(), b_t.grad.numpy()
+
+
+CONV_BACKWARD_HINTS = {
+    "dx": "each input pixel collects g times the weight that joined them, from every output whose window "
+          "covers it (the kernel appears reversed)",
+    "dw": "each weight collects g times the input it multiplied, over the batch and every output position",
+    "db": "the bias gradient adds g over the batch and both spatial axes",
+}
+
+
+def check_conv_backward(case, got):
+    dx, dw, db = unpack(got, 3, "conv2d_backward")
+    for name, mine, ref in zip(("dx", "dw", "db"), (dx, dw, db), reference_conv_backward(*case.args)):
+        problem = mismatch(as_array(mine, name), ref, atol=1e-8, rtol=1e-6, name=name)
+        if problem:
+            return f"{problem}: {CONV_BACKWARD_HINTS[name]}"
+    return None
+
+
+def max_pool_backward_cases(rng):
+    cases = []
+    for _ in range(5):
+        n, c = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+        h, w = int(rng.integers(2, 9)), int(rng.integers(2, 9))
+        cases.append(Case((rng.normal(size=(n, c, h, w)), rng.normal(size=(n, c, h // 2, w // 2)))))
+    x = rng.integers(-1, 2, size=(2, 2, 6, 6)).astype(float)
+    cases.append(Case((x, rng.normal(size=(2, 2, 3, 3))), note="ties: entries in {-1, 0, 1}"))
+    cases.append(Case((np.zeros((1, 2, 4, 4)), rng.normal(size=(1, 2, 2, 2))), note="all four entries of each window tied"))
+    cases.append(Case((rng.normal(size=(1, 1, 5, 7)) - 3.0, rng.normal(size=(1, 1, 2, 3))),
+                      note="odd sizes: the last row and column are in no window"))
+    return cases
+
+
+def check_max_pool_backward(case, got):
+    x, dout = case.args
+    x_t = _t(x).requires_grad_(True)
+    F.max_pool2d(x_t, 2).backward(_t(dout))
+    problem = mismatch(as_array(got, "dx"), x_t.grad.numpy(), atol=1e-12, rtol=1e-12, name="dx")
+    if problem and "tie" in case.note:
+        return f"{problem}: on ties the whole gradient goes to the first maximum of the window in row-major order"
+    return problem
+
+
+# -- questions ----------------------------------------------------------------------------------
+
+QUESTIONS = [
+    Exercise("test_q_field", estimate(11, 11, "apply r_l = r_(l-1) + (k_l - 1) j_(l-1) layer by layer: after the "
+                                              "stride-2 layer one step of the next layers is two input pixels")),
+    Exercise("test_q_poolgrad", choice("c", "with stride 1 a pixel lies in up to 3 x 3 = 9 windows, and the "
+                                            "largest value of the map wins all of them")),
+    Exercise("test_q_shift", choice("b", "the convolution moves its map with the digit; a 2x2 pool with stride 2 "
+                                         "turns an even shift into a shift of half as many pooled units")),
+    Exercise("test_q_gap", choice("b", "the MLP has a weight per position and memorises the training samples at "
+                                       "each shift: near-perfect training accuracy, far lower validation accuracy; "
+                                       "the CNN shares its weights across positions and logistic regression under-fits")),
+]
+
+
+# -- 8. LeNet: the student's architecture with the grader's weights ------------------------
 
 LENET_SHAPES = [(6, 1, 3, 3), (6,), (16, 6, 3, 3), (16,), (120, 64), (120,), (84, 120), (84,),
                 (10, 84), (10,)]
@@ -241,7 +324,7 @@ def check_lenet(case, got):
     return problem
 
 
-# -- 7. a trained digits classifier: its exported network on fresh digits -------------------
+# -- 9. a trained digits classifier: its exported network on fresh digits -------------------
 
 DIGITS_THRESHOLD = 0.90  # the exercise, the self-check and the promise state this number; fast mode reaches ~95-96%
 
@@ -260,6 +343,9 @@ EXERCISES = [
     Exercise("test_conv2d_vectorised", check_conv2d_vectorised, conv2d_cases),
     Exercise("test_conv_output_size", check_output_size, output_size_cases),
     Exercise("test_max_pool2d", check_max_pool, max_pool_cases),
+    Exercise("test_conv2d_backward", check_conv_backward, conv_backward_cases),
+    Exercise("test_max_pool2d_backward", check_max_pool_backward, max_pool_backward_cases),
     Exercise("test_lenet", check_lenet, lenet_cases),
     Exercise("test_predict_digits", check_digits, fresh_digits_cases),
+    *QUESTIONS,
 ]

@@ -117,15 +117,91 @@ digits_epochs = 1  # BUG: one epoch at a tiny rate: under-trained
 digits_optimizer = torch.optim.Adam(digits_model.parameters(), lr=1e-4)
 digits_schedule = torch.optim.lr_scheduler.CosineAnnealingLR(digits_optimizer, T_max=digits_epochs)
 start = time.perf_counter()
-digits_history = train.fit(digits_model, X_digits_train, digits.y_train, epochs=digits_epochs,
+digits_history = train.fit(digits_model, X_digits_train, y_digits_train, epochs=digits_epochs,
                            batch_size=32, optimizer=digits_optimizer, scheduler=digits_schedule,
-                           val=(X_digits_test, digits.y_test), seed=0, progress=False)
+                           val=(X_digits_val, y_digits_val), seed=0, progress=False)
 print(f"{digits_epochs} epochs in {time.perf_counter() - start:.1f} s")
 
 
 def predict_digits(X):
     images = np.asarray(X, dtype=np.float32).reshape(-1, 1, 8, 8)
     return train.predict(digits_model, images).argmax(axis=1).astype(np.int64)
+""",
+    ),
+    Mistake(
+        answer_id="conv2d_backward",
+        test_id="test_conv2d_backward",
+        names=("dx",),
+        oracle_names=("dx", "reversed"),
+        source="""
+def conv2d_backward(x, w, dout):
+    x = np.asarray(x, dtype=np.float64)
+    n_batch, c_in, height, width = x.shape
+    c_out, _, kh, kw = w.shape
+    h_out, w_out = dout.shape[2], dout.shape[3]
+    db = dout.sum(axis=(0, 2, 3))
+    dw = np.zeros(w.shape)
+    for a in range(kh):
+        for b in range(kw):
+            dw[:, :, a, b] = np.einsum("noij,ncij->oc", dout, x[:, :, a:a + h_out, b:b + w_out])
+    # dx: slide the kernel over the zero-padded upstream gradient
+    padded = np.pad(dout, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
+    dx = np.zeros(x.shape)
+    for p in range(height):
+        for q in range(width):
+            # BUG: the kernel is not reversed
+            dx[:, :, p, q] = np.einsum("noab,ocab->nc", padded[:, :, p:p + kh, q:q + kw], w)
+    return dx, dw, db
+""",
+    ),
+    Mistake(
+        answer_id="max_pool2d_backward",
+        test_id="test_max_pool2d_backward",
+        names=("tie",),
+        oracle_names=("tie",),
+        source="""
+def max_pool2d_backward(x, dout):
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for i in range(x.shape[2] // 2):
+        for j in range(x.shape[3] // 2):
+            window = x[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
+            # BUG: every tied maximum receives the whole gradient
+            winners = window == window.max(axis=(2, 3), keepdims=True)
+            dx[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2] = winners * dout[:, :, i, j][:, :, None, None]
+    return dx
+""",
+    ),
+    Mistake(
+        answer_id="q_field",
+        test_id="test_q_field",
+        names=("outside the accepted range", "stride"),
+        source="""
+Q_FIELD = 7  # BUG: three 3x3 layers, ignoring that the first one has stride 2
+""",
+    ),
+    Mistake(
+        answer_id="q_poolgrad",
+        test_id="test_q_poolgrad",
+        names=("not the right choice", "9 windows"),
+        source="""
+Q_POOLGRAD = "a"  # BUG: as if every input belonged to a single window
+""",
+    ),
+    Mistake(
+        answer_id="q_shift",
+        test_id="test_q_shift",
+        names=("not the right choice", "half"),
+        source="""
+Q_SHIFT = "c"  # BUG: forgets that pooling halves the resolution
+""",
+    ),
+    Mistake(
+        answer_id="q_gap",
+        test_id="test_q_gap",
+        names=("not the right choice", "memorises"),
+        source="""
+Q_GAP = "c"  # BUG: the model with the best accuracy is not the one that over-fits most
 """,
     ),
 ]
