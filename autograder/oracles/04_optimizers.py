@@ -14,7 +14,7 @@ than 1e-9, four orders of magnitude below the tolerance.
 import numpy as np
 import torch
 
-from autograder.oracle import Case, Exercise, as_array, mismatch
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch
 
 ATOL = RTOL = 1e-6
 
@@ -207,35 +207,59 @@ def check_minibatches(case, got):
 
 # -- learning-rate schedule -----------------------------------------------------------
 
-def closed_form_schedule(lr0, n_steps, kind, gamma=0.1, step_size=1):
+def closed_form_schedule(kind, lr0, n_steps, step_size=10, gamma=0.5, eta_min=0.0):
+    """The schedules of convention 5 (04 and 08 share this contract)."""
     t = np.arange(n_steps, dtype=np.float64)
     if kind == "constant":
-        return np.full(n_steps, lr0)
+        return np.full(n_steps, float(lr0))
     if kind == "step":
         return lr0 * gamma ** np.floor(t / step_size)
     if kind == "exponential":
         return lr0 * gamma**t
-    return lr0 / (1.0 + gamma * t)
+    if kind == "cosine":
+        return eta_min + (lr0 - eta_min) * (1.0 + np.cos(np.pi * t / max(n_steps, 1))) / 2.0
+    raise ValueError(kind)
 
 
 def schedule_cases(rng):
     cases = []
-    for kind in ("constant", "step", "exponential", "inverse_time"):
-        for _ in range(3):
+    for kind in ("constant", "step", "exponential", "cosine"):
+        for i in range(3):
             lr0 = float(rng.choice([0.1, 0.01, 1.0])) * float(rng.uniform(0.5, 2))
-            kwargs = {"gamma": float(rng.uniform(0.05, 0.99))}
+            kwargs = {}
+            if kind in ("step", "exponential"):
+                kwargs["gamma"] = float(rng.uniform(0.05, 0.99))
             if kind == "step":
                 kwargs["step_size"] = int(rng.integers(1, 12))
-            cases.append(Case((lr0, int(rng.integers(1, 60)), kind), kwargs))
-    cases.append(Case((0.5, 10, "step"), {"gamma": 0.5, "step_size": 3}, note="step: x0.5 every 3 steps"))
-    cases.append(Case((0.1, 6, "constant"), {}, note="constant with default gamma"))
-    cases.append(Case((0.1, 0, "exponential"), {"gamma": 0.9}, note="n_steps = 0"))
+            if kind == "cosine" and i:
+                kwargs["eta_min"] = lr0 * float(rng.uniform(0.0, 0.5))
+            cases.append(Case((kind, lr0, int(rng.integers(1, 60))), kwargs))
+    cases.append(Case(("step", 0.5, 10), {"gamma": 0.5, "step_size": 3}, note="step: x0.5 every 3 steps"))
+    cases.append(Case(("step", 0.3, 25), {}, note="step with the defaults step_size=10, gamma=0.5"))
+    cases.append(Case(("cosine", 1.0, 8), {}, note="cosine from 1 towards 0 over 8 steps"))
+    cases.append(Case(("constant", 0.1, 6), {}, note="constant"))
+    cases.append(Case(("exponential", 0.1, 0), {"gamma": 0.9}, note="n_steps = 0"))
     return cases
 
 
 def check_schedule(case, got):
     expected = closed_form_schedule(*case.args, **case.kwargs)
-    return mismatch(got, expected, atol=1e-12, rtol=1e-9, name=f"lr_schedule({case.args[2]!r})")
+    return mismatch(got, expected, atol=1e-12, rtol=1e-9, name=f"lr_schedule({case.args[0]!r})")
+
+
+QUESTIONS = [
+    Exercise("test_q_diverge", estimate(0.078, 0.082, "each eigen-direction is multiplied by 1 - lr * lambda per "
+                                                      "step; the steepest one (lambda = 25) flips and grows once "
+                                                      "that factor is below -1, at lr = 2 / 25")),
+    Exercise("test_q_ravine", choice("b", "the steps of momentum add up along the floor, where successive gradients "
+                                          "agree, while the components across the ravine alternate in sign and cancel")),
+    Exercise("test_q_rotation", choice("b", "GD, momentum and Nesterov only combine gradient vectors, which turn with "
+                                            "the problem; the per-coordinate methods rescale x and y separately, and "
+                                            "a rotation mixes the steep and the flat directions across both")),
+    Exercise("test_q_race", choice("a", "with lr = 0.1 plain SGD takes the shortest steps: momentum and Nesterov "
+                                        "move with an effective rate of lr / (1 - gamma) = 1, and the adaptive "
+                                        "methods scale every coordinate's step up to about their rate")),
+]
 
 
 EXERCISES = [
@@ -256,4 +280,5 @@ EXERCISES = [
     Exercise("test_adam_step", trajectory_checker("adam", "torch.optim.Adam(lr, betas=(beta1, beta2), eps=eps)"),
              lambda rng: quadratic_cases("adam", rng)),
     Exercise("test_lr_schedule", check_schedule, schedule_cases),
+    *QUESTIONS,
 ]

@@ -135,9 +135,10 @@ def run_adam(A, b, x0, hp, n_steps):
     Mistake(
         answer_id="lr_schedule",
         test_id="test_lr_schedule",
-        names=('t // step_size',),
+        names=("step schedule",),
+        oracle_names=("lr_schedule('step')",),
         source="""
-def lr_schedule(lr0, n_steps, kind, gamma=0.1, step_size=1):
+def lr_schedule(kind, lr0, n_steps, step_size=10, gamma=0.5, eta_min=0.0):
     t = np.arange(n_steps)
     if kind == "constant":
         return np.full(n_steps, float(lr0))
@@ -145,9 +146,41 @@ def lr_schedule(lr0, n_steps, kind, gamma=0.1, step_size=1):
         return lr0 * gamma ** (t / step_size)  # BUG: decays every step, not in stairs
     if kind == "exponential":
         return lr0 * gamma ** t.astype(np.float64)
-    if kind == "inverse_time":
-        return lr0 / (1.0 + gamma * t)
+    if kind == "cosine":
+        return eta_min + (lr0 - eta_min) * (1 + np.cos(np.pi * t / n_steps)) / 2
     raise ValueError(f"unknown schedule {kind!r}")
+""",
+    ),
+    Mistake(
+        answer_id="q_diverge",
+        test_id="test_q_diverge",
+        names=("outside the accepted range", "2 / 25"),
+        source="""
+Q_DIVERGE = 0.04  # BUG: 1 / L is where every step is guaranteed to decrease the loss, not where GD diverges
+""",
+    ),
+    Mistake(
+        answer_id="q_ravine",
+        test_id="test_q_ravine",
+        names=("not the right choice", "cancel"),
+        source="""
+Q_RAVINE = "c"  # BUG: the same effective learning rate does not mean the same path
+""",
+    ),
+    Mistake(
+        answer_id="q_rotation",
+        test_id="test_q_rotation",
+        names=("not the right choice", "rotation"),
+        source="""
+Q_ROTATION = "a"  # BUG: the adaptive methods depend on the coordinate axes
+""",
+    ),
+    Mistake(
+        answer_id="q_race",
+        test_id="test_q_race",
+        names=("not the right choice", "effective rate"),
+        source="""
+Q_RACE = "c"  # BUG: AdaGrad's steps shrink, but they start at about lr per coordinate
 """,
     ),
 ]
