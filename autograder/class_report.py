@@ -59,6 +59,7 @@ class GradeRow:
     exercise: str
     score: float
     max_score: float
+    pending: bool = False  # a written answer waiting for its manual grade: neither passed nor failed yet
 
 
 @dataclass
@@ -103,15 +104,15 @@ def read_gradebook(db_url: str) -> ClassGrades:
                 late_penalty=penalty, seconds_late=seconds_late(timestamp, due, extension),
                 timestamp=timestamp.isoformat(sep=" ") if timestamp else ""))
         grades = (db.query(Assignment.name, SubmittedAssignment.student_id, BaseCell.name, Grade.score,
-                           Grade.max_score)
+                           Grade.max_score, Grade.needs_manual_grade)
                   .select_from(Grade)
                   .join(BaseCell, Grade.cell_id == BaseCell.id)
                   .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
                   .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
                   .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
                   .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id))
-        data.grades = [GradeRow(s, a, cell, float(score or 0.0), float(mx or 0.0))
-                       for a, s, cell, score, mx in grades]
+        data.grades = [GradeRow(s, a, cell, float(score or 0.0), float(mx or 0.0), bool(pending))
+                       for a, s, cell, score, mx, pending in grades]
     data.submissions.sort(key=lambda r: (r.assignment, r.student))
     data.grades.sort(key=lambda r: (r.assignment, r.student, r.exercise))
     return data
@@ -228,10 +229,12 @@ class ExerciseStat:
 
 
 def exercise_stats(grades: list[GradeRow], order: dict[str, list[str]] | None = None) -> list[ExerciseStat]:
-    """Per (assignment, exercise): how many submissions earned its full points, and the mean score."""
+    """Per (assignment, exercise): how many submissions earned its full points, and the mean score.
+    A written answer waiting for its manual grade counts in neither yet."""
     groups: dict[tuple[str, str], list[GradeRow]] = defaultdict(list)
     for g in grades:
-        groups[g.assignment, g.exercise].append(g)
+        if not g.pending:
+            groups[g.assignment, g.exercise].append(g)
     order = order or {}
 
     def position(key):
@@ -240,6 +243,8 @@ def exercise_stats(grades: list[GradeRow], order: dict[str, list[str]] | None = 
 
     stats = []
     for (a, ex), rows in sorted(groups.items(), key=lambda kv: position(kv[0])):
+        if not rows:
+            continue
         top = max(r.max_score for r in rows)
         passed = sum(1 for r in rows if top > 0 and r.score >= top - 1e-9)
         stats.append(ExerciseStat(a, ex, top, len(rows), passed, float(np.mean([r.score for r in rows]))))
@@ -317,8 +322,13 @@ class AssignmentSummary:
 
 
 def summary(data: ClassGrades, not_graded: list[UngradedRow]) -> list[AssignmentSummary]:
-    """One line per assignment that has a submission (graded or not)."""
+    """One line per assignment that has a submission (graded or not). Full marks: every point
+    earned but those of written answers still waiting for their manual grade."""
     names = sorted({s.assignment for s in data.submissions} | {u.assignment for u in not_graded})
+    waiting: dict[tuple[str, str], float] = defaultdict(float)
+    for g in data.grades:
+        if g.pending:
+            waiting[g.assignment, g.student] += g.max_score
     out = []
     for a in names:
         scores = [s.score for s in data.submissions if s.assignment == a]
@@ -327,7 +337,8 @@ def summary(data: ClassGrades, not_graded: list[UngradedRow]) -> list[Assignment
                                    for f in (np.mean, np.median, np.min, np.max))
         out.append(AssignmentSummary(
             a, top, len(scores), mean, median, low, high,
-            sum(1 for s in scores if top and s >= top - 1e-9),
+            sum(1 for s in data.submissions if s.assignment == a and top
+                and s.score >= top - waiting[a, s.student] - 1e-9),
             sum(1 for u in not_graded if u.assignment == a),
             sum(1 for s in data.submissions if s.assignment == a and s.seconds_late > 0)))
     return out

@@ -11,9 +11,9 @@ import re
 import pytest
 
 from autograder import sandbox
-from autograder.class_report import (FailureRow, GradeRow, SubmissionRow, common_failures, exercise_stats,
-                                     histogram, late_submissions, message_pattern, seconds_late, ungraded,
-                                     verdict_messages)
+from autograder.class_report import (ClassGrades, FailureRow, GradeRow, SubmissionRow, common_failures,
+                                     exercise_stats, histogram, late_submissions, message_pattern, seconds_late,
+                                     summary, ungraded, verdict_messages)
 from autograder.oracle import Verdict
 from autograder.preprocessors import verdict_outputs
 from autograder.report import CSV_FILES, write_report
@@ -57,12 +57,21 @@ def test_histogram_of_fractional_scores_puts_full_marks_in_the_last_bin():
 
 def test_exercise_stats_counts_full_points_as_passed():
     rows = [GradeRow("s1", "a", "e", 2, 2), GradeRow("s2", "a", "e", 1, 2), GradeRow("s3", "a", "e", 0, 2),
+            GradeRow("s4", "a", "e", 0, 2, pending=True),  # a written answer not graded yet: not counted
             GradeRow("s1", "a", "f", 1, 1)]
     e, f = exercise_stats(rows, {"a": ["f", "e"]})[::-1]
     assert (e.exercise, e.submissions, e.passed, e.mean_score) == ("e", 3, 1, 1.0)
     assert e.pass_rate == pytest.approx(1 / 3)
     assert [s.exercise for s in exercise_stats(rows, {"a": ["f", "e"]})] == ["f", "e"]  # notebook order
     assert f.pass_rate == 1.0
+
+
+def test_full_marks_leave_out_written_answers_waiting_for_their_grade():
+    data = ClassGrades(submissions=[SubmissionRow("s1", "a", 8, 10, 8), SubmissionRow("s2", "a", 8, 10, 8)],
+                       grades=[GradeRow("s1", "a", "written_x", 0, 2, pending=True),
+                               GradeRow("s2", "a", "written_x", 0, 2)],  # graded by hand: 0 of 2
+                       max_scores={"a": 10})
+    assert summary(data, [])[0].full_marks == 1
 
 
 def test_common_failures_counts_each_submission_once_and_keeps_the_top():
@@ -172,7 +181,11 @@ def test_report_of_a_graded_class(graded_class):
     assert (summary["graded"], summary["full_marks"], summary["ungraded"]) == ("3", "1", "1")
     exercises = {r["exercise"]: r for r in read_csv(out / "exercises.csv") if r["assignment"] == A}
     assert exercises[mistake.test_id]["passed"] == "1"  # only the solution
-    assert all(r["passed"] == "2" for ex, r in exercises.items() if ex != mistake.test_id)  # solution and wrong
+    assert all(r["passed"] == "2" for ex, r in exercises.items()
+               if ex != mistake.test_id and not ex.startswith("written_"))  # solution and wrong
+    # the written answers of solution and wrong wait for a manual grade; blank's scored 0 by itself
+    written = [r for ex, r in exercises.items() if ex.startswith("written_")]
+    assert written and all((r["submissions"], r["passed"]) == ("1", "0") for r in written)
     failures = [f for f in read_csv(out / "failures.csv") if f["exercise"] == mistake.test_id]
     words = mistake.oracle_names or mistake.names
     assert any(all(w.lower() in f["example"].lower() for w in words) for f in failures), failures
