@@ -344,8 +344,13 @@ def test_student_validate_lists_failures_then_passes_a_solved_copy(student_lab, 
     open_notebook(page, student_lab, NOTEBOOK)
     dialog, message = validate(page)
     expect(message).to_have_class(re.compile(r"\bvalidation-failed\b"))
-    # Every exercise of the blank notebook fails; each failing self-check is listed.
-    expect(message.get_by_text("The following cell failed:")).to_have_count(len(points(ASSIGNMENT)))
+    # Every exercise of the blank notebook fails; each failing self-check is listed, and so is
+    # each written answer left as released (nbgrader scores an unchanged answer cell 0).
+    from autograder.written import is_written_answer
+
+    written = sum(1 for c in answer_cells(read("solutions", ASSIGNMENT)).values() if is_written_answer(c))
+    assert written == 1
+    expect(message.get_by_text("The following cell failed:")).to_have_count(len(points(ASSIGNMENT)) + written)
     expect(message).to_contain_text("NotImplementedError")
     expect(message).to_contain_text("threshold_unit(X_check")
     shot(page, artifacts, "student-04-validate-blank")
