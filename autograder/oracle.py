@@ -95,6 +95,16 @@ def as_array(value, name: str = "your result") -> np.ndarray:
         raise CodecError(str(e)) from None
 
 
+def index_array(value, name: str = "your result") -> np.ndarray:
+    """The answer as a 1-D int64 array of whole numbers (indices), or ``CodecError`` saying why not."""
+    a = as_array(value, name)
+    if a.ndim != 1:
+        raise CodecError(f"{name} should be a 1-D array of indices, got shape {a.shape}")
+    if a.size and not np.all(a == np.round(a)):
+        raise CodecError(f"{name} should hold whole numbers (indices)")
+    return a.astype(np.int64)
+
+
 def unpack(value, n: int, name: str = "your function") -> tuple:
     """Check the answer is a tuple/list of ``n`` items; raise ``CodecError`` otherwise."""
     if not isinstance(value, (tuple, list)) or len(value) != n:

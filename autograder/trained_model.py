@@ -50,15 +50,22 @@ def check_exported_classifier(case: FreshDigitsCase, exported, threshold: float,
     ``prepare`` turns flat images (n, 64) into the network's input (standardised, or (n, 1, 8, 8)).
     """
     X, y = fresh_test_digits(case.seed)
+    return accuracy_problem(exported, prepare(X), y, threshold, "images", "fresh digits")
+
+
+def accuracy_problem(exported, X: np.ndarray, y: np.ndarray, threshold: float, items: str,
+                     data: str) -> str | None:
+    """None when the exported network classifies at least ``threshold`` of ``X`` (n, ...) as ``y``
+    (n,), else why not, naming the ``items`` of the grader's ``data``."""
     try:
-        pred = exported_predictions(exported, prepare(X))
+        pred = exported_predictions(exported, X)
     except ExportError as e:
         return f"your exported network could not be run: {e}"
     if pred.shape != y.shape:
-        return f"your network gives {pred.shape[0]} predictions for {len(y)} images"
+        return f"your network gives {pred.shape[0]} predictions for {len(y)} {items}"
     accuracy = float(np.mean(pred == y))
     if accuracy < threshold:
-        return (f"accuracy {100 * accuracy:.1f}% on the grader's fresh digits, below the required "
+        return (f"accuracy {100 * accuracy:.1f}% on the grader's {data}, below the required "
                 f"{100 * threshold:.0f}%")
     return None
 
@@ -89,14 +96,4 @@ def fresh_mnist1d(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def check_exported_mnist1d(case: FreshDigitsCase, exported, threshold: float) -> str | None:
     """None when the exported network, fed raw (n, 40) signals, reaches ``threshold`` on fresh MNIST-1D."""
     X, y = fresh_mnist1d(case.seed)
-    try:
-        pred = exported_predictions(exported, X)
-    except ExportError as e:
-        return f"your exported network could not be run: {e}"
-    if pred.shape != y.shape:
-        return f"your network gives {pred.shape[0]} predictions for {len(y)} examples"
-    accuracy = float(np.mean(pred == y))
-    if accuracy < threshold:
-        return (f"accuracy {100 * accuracy:.1f}% on the grader's fresh MNIST-1D examples, below the required "
-                f"{100 * threshold:.0f}%")
-    return None
+    return accuracy_problem(exported, X, y, threshold, "examples", "fresh MNIST-1D examples")

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from dataclasses import dataclass
 
 from autograder.oracle import Case, Exercise, as_array, choice, mismatch, unpack
-from autograder.reference import TORCH_ACTIVATIONS, t64
+from autograder.reference import TORCH_ACTIVATIONS, mlp_loss_and_grads, t64
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
 
@@ -128,18 +128,6 @@ def check_linear(case, got):
 
 # -- 5. full MLP backward -------------------------------------------------------------
 
-def reference_mlp(X, y, params, activation):
-    """Loss and [(dW, db), ...] of the MLP [(W, b), ...] (W of shape (out, in)) by torch.autograd."""
-    tensors = [(t64(W, grad=True), t64(b, grad=True)) for W, b in params]
-    H = t64(X)
-    for layer, (W, b) in enumerate(tensors):
-        H = H @ W.T + b
-        if layer < len(tensors) - 1:
-            H = TORCH_ACTIVATIONS[activation](H)
-    loss = F.cross_entropy(H, torch.tensor(y, dtype=torch.int64))
-    loss.backward()
-    return loss.item(), [(W.grad.numpy(), b.grad.numpy()) for W, b in tensors]
-
 
 def mlp_cases(rng):
     cases = []
@@ -161,7 +149,7 @@ def check_mlp(case, got):
     X, y, params = case.args
     act = case.kwargs.get("activation", "relu")
     loss, grads = unpack(got, 2, "mlp_backward")
-    ref_loss, ref_grads = reference_mlp(X, y, params, act)
+    ref_loss, ref_grads = mlp_loss_and_grads(params, X, y, act)
     problem = mismatch(loss, ref_loss, atol=1e-9, rtol=1e-7, name="loss")
     if problem:
         return problem

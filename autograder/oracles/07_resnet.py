@@ -18,36 +18,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
-from autograder.reference import TORCH_ACTIVATIONS, t64
+from autograder.reference import mlp_loss_and_grads, t64
 from autograder.trained_model import check_exported_classifier, fresh_digits_cases
 
 # -- 1. the backward pass of 03 and per-layer gradient norms (reference: torch.autograd) --
 
-ACTIVATIONS = TORCH_ACTIVATIONS
-
-
-def reference_loss_and_grads(params, X, y, activation):
-    """(loss, [(dW, db), ...]) of an MLP with mean softmax cross-entropy, by torch.autograd."""
-    tensors = [(t64(W, grad=True), t64(b, grad=True)) for W, b in params]
-    h = t64(X)
-    for i, (W, b) in enumerate(tensors):
-        h = h @ W.T + b
-        if i < len(tensors) - 1:
-            h = ACTIVATIONS[activation](h)
-    loss = F.cross_entropy(h, torch.tensor(y, dtype=torch.int64))
-    loss.backward()
-    return loss.item(), [(W.grad.numpy(), b.grad.numpy()) for W, b in tensors]
-
 
 def reference_grad_norms(weights, X, y, activation):
-    params = [(t64(W, grad=True), t64(b, grad=True)) for W, b in weights]
-    h = t64(X)
-    for i, (W, b) in enumerate(params):
-        h = h @ W.T + b
-        if i < len(params) - 1:
-            h = ACTIVATIONS[activation](h)
-    F.cross_entropy(h, torch.tensor(y, dtype=torch.int64)).backward()
-    return np.array([W.grad.norm().item() for W, _ in params])
+    """Frobenius norm of d(loss)/dW for every layer, shape (n_layers,)."""
+    _, grads = mlp_loss_and_grads(weights, X, y, activation)
+    return np.array([np.linalg.norm(dW) for dW, _ in grads])
 
 
 def mlp_backward_cases(rng):
@@ -58,7 +38,7 @@ def mlp_backward_cases(rng):
 
 def check_mlp_backward(case, got):
     X, y, params = case.args
-    loss_ref, grads_ref = reference_loss_and_grads(params, X, y, case.kwargs["activation"])
+    loss_ref, grads_ref = mlp_loss_and_grads(params, X, y, case.kwargs["activation"])
     loss, grads = unpack(got, 2, "mlp_backward")
     if not isinstance(grads, (list, tuple)) or len(grads) != len(grads_ref):
         return f"mlp_backward: grads should be a list of {len(grads_ref)} (dW, db) pairs, one per layer"

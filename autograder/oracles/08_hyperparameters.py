@@ -11,18 +11,7 @@ import warnings
 import numpy as np
 import torch
 
-from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
-from dlcourse.grading import CodecError
-
-
-def _int_array(value, name):
-    """The answer as a 1-D int64 array, or a message."""
-    a = as_array(value, name)
-    if a.ndim != 1:
-        raise CodecError(f"{name} should be a 1-D array of indices, got shape {a.shape}")
-    if a.size and not np.all(a == np.round(a)):
-        raise CodecError(f"{name} should hold whole numbers (indices)")
-    return a.astype(np.int64)
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, index_array, mismatch, unpack
 
 
 # -- 1. train / validation / test split ------------------------------------------------
@@ -54,7 +43,7 @@ def check_split(case, got):
     names = ("train_idx", "val_idx", "test_idx")
     ref = reference_split(*case.args, **case.kwargs)
     for part, expected, name in zip(parts, ref, names):
-        idx = _int_array(part, name)
+        idx = index_array(part, name)
         if idx.shape != expected.shape:
             return (f"{name}: expected {expected.size} indices, got {idx.size}: use "
                     f"n_val = round(val_fraction * n), n_test = round(test_fraction * n) (built-in round)")
@@ -374,7 +363,7 @@ def check_halving(case, got):
         count = len(survivors) if isinstance(survivors, (list, tuple)) else type(survivors).__name__
         return f"survivors should be a list with one index array per rung ({len(ref_survivors)}), got {count}"
     for k, (rung, expected) in enumerate(zip(survivors, ref_survivors)):
-        idx = _int_array(rung, f"survivors[{k}]")
+        idx = index_array(rung, f"survivors[{k}]")
         if not np.array_equal(idx, expected):
             if np.array_equal(np.sort(idx), expected):
                 return f"survivors[{k}] holds the right configs but not in increasing index order"

@@ -9,21 +9,10 @@ import math
 
 import numpy as np
 
-from autograder.oracle import Case, Exercise, as_array, choice, estimate, unpack
+from autograder.oracle import Case, Exercise, choice, estimate, index_array, unpack
 from autograder.trained_model import check_exported_mnist1d, fresh_mnist1d_cases
-from dlcourse.grading import CodecError
 
 FINAL_MODEL_THRESHOLD = 0.80  # the exercise and its self-check state it; careful recipes reach 0.88-0.92, careless ones 0.30-0.72
-
-
-def _index_array(value, name):
-    """The answer as a 1-D int64 array of whole numbers, or CodecError."""
-    a = as_array(value, name)
-    if a.ndim != 1:
-        raise CodecError(f"{name} should be a 1-D array of indices, got shape {a.shape}")
-    if a.size and not np.all(a == np.round(a)):
-        raise CodecError(f"{name} should hold whole numbers (indices)")
-    return a.astype(np.int64)
 
 
 def _looks_unshuffled(idx: np.ndarray, n: int) -> str | None:
@@ -55,7 +44,7 @@ def split_cases(rng):
 
 def check_split(case, got):
     n, val_fraction, _ = case.args
-    train, val = (_index_array(part, name) for part, name in zip(unpack(got, 2, "validation_split"),
+    train, val = (index_array(part, name) for part, name in zip(unpack(got, 2, "validation_split"),
                                                                   ("train_idx", "val_idx")))
     n_val = round(val_fraction * n)
     if len(val) != n_val:
@@ -86,7 +75,7 @@ def check_batches(case, got):
     n, batch_size, _ = case.args
     if not isinstance(got, (list, tuple)):
         return f"batch_indices should return a list of index tensors, got {type(got).__name__}"
-    batches = [_index_array(b, f"batch {i}") for i, b in enumerate(got)]
+    batches = [index_array(b, f"batch {i}") for i, b in enumerate(got)]
     expected = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
     sizes = [len(b) for b in batches]
     if sizes != expected:
