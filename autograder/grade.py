@@ -282,7 +282,7 @@ def attach_scores(outcomes: list[Outcome], workdir: Path, db: str | None = None,
                 sub = gb.find_submission(o.assignment, o.student)
             except MissingEntry:
                 continue
-            t = written.tally(gb, o.assignment, o.student)
+            t = written.submission_tally(sub)
             o.score, o.max_score = written.counted(sub.score, sub.max_score, t, mode)
             o.written = t.note(mode)
 

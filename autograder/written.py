@@ -152,11 +152,15 @@ def tally(gb, assignment: str, student: str) -> Tally:
     """The written answers of ``student``'s submission of ``assignment`` (an open nbgrader Gradebook)."""
     from nbgrader.api import MissingEntry
 
-    result = Tally()
     try:
-        submission = gb.find_submission(assignment, student)
+        return submission_tally(gb.find_submission(assignment, student))
     except MissingEntry:
-        return result
+        return Tally()
+
+
+def submission_tally(submission) -> Tally:
+    """The written answers of one nbgrader SubmittedAssignment."""
+    result = Tally()
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             if getattr(grade.cell, "cell_type", None) == "markdown":
