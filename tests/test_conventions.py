@@ -27,10 +27,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.nbgrader_cli import SOLUTIONS
 
-# Notebooks rewritten by other branches of issue 15: their cases are expected to fail until
-# those branches are merged. Empty this set at the merge.
-NOT_YET_REWRITTEN = {"02-mlp"}
-
 MIN_QUESTIONS = 4
 READING_WPM = 150
 MINUTES = {"exercise": 10, "question": 3, "written": 10}
@@ -259,18 +255,12 @@ def notebooks() -> list[Path]:
 
 
 def cases(paths: list[Path]) -> list:
-    """One pytest case per notebook; those of NOT_YET_REWRITTEN are expected to fail for now."""
-    return [pytest.param(p, id=p.parent.name, marks=[pytest.mark.xfail(strict=False,
-                                                                         reason="issue 15: not rewritten yet")]
-                         if p.parent.name in NOT_YET_REWRITTEN else []) for p in paths]
+    """One pytest case per notebook, named after its folder."""
+    return [pytest.param(p, id=p.parent.name) for p in paths]
 
 
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
-
-
-def test_not_yet_rewritten_names_real_notebooks():
-    assert NOT_YET_REWRITTEN <= {p.parent.name for p in notebooks()}
 
 
 @pytest.mark.parametrize("path", cases(notebooks()))

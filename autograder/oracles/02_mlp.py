@@ -7,10 +7,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.oracle import Case, Exercise, as_array, mismatch, unpack
+from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
 from autograder.reference import TORCH_ACTIVATIONS, t64
 from autograder.trained_model import check_exported_classifier, fresh_digits_cases
-from dlcourse.data import digits, logic_gate
+from dlcourse.data import logic_gate
 
 
 def random_stack(rng, sizes, scale=1.0):
@@ -233,27 +233,69 @@ def check_grid(case, got):
     return None
 
 
-# -- 7. trained digit classifier: its exported network on fresh digits ---------------
+# -- 7. the cross-entropy (reference: F.cross_entropy in float64) ----------------------
+
+def cross_entropy_cases(rng):
+    cases = []
+    for scale in (0.5, 3.0, 10.0, 300.0, 1000.0):
+        for _ in range(3):
+            n, c = int(rng.integers(1, 21)), int(rng.integers(2, 13))
+            cases.append(Case((rng.normal(size=(n, c)) * scale, rng.integers(0, c, size=n)),
+                              note=f"logits of scale {scale:g}"))
+    big = rng.uniform(500.0, 1000.0)
+    cases.append(Case((np.array([[big, 0.0, -big], [0.0, big, big - 1.0]]), np.array([2, 1])),
+                      note="logits near 1000: exponentiating them directly overflows"))
+    cases.append(Case((np.zeros((1, 2)), np.array([1])), note="one example, two equal logits"))
+    return cases
+
+
+def check_cross_entropy(case, got):
+    logits, y = case.args
+    ref = F.cross_entropy(t64(logits), torch.as_tensor(y)).item()
+    value = as_array(got, "cross_entropy(logits, y)")
+    if value.size != 1:
+        return f"cross_entropy should return one number (the mean over the rows), got shape {value.shape}"
+    if not np.isfinite(value).all():
+        return f"cross_entropy returned {value.ravel()[0]} for {case.note}; it should be finite"
+    return mismatch(value.reshape(()), np.array(ref), atol=1e-8, rtol=1e-8, name="cross_entropy")
+
+
+# -- 8. trained digit classifier: its exported network on fresh digits ---------------
 
 MIN_ACCURACY = 0.94  # the exercise, the self-check and the promise state this number; fast mode reaches ~96-97%
 
 
-def standardise(X):
-    """The notebook's `standardise`: the training images' mean and (unbiased) std + 0.1, per pixel."""
-    X_train = digits().X_train.astype(np.float64)
-    return (np.asarray(X, dtype=np.float64) - X_train.mean(axis=0)) / (X_train.std(axis=0, ddof=1) + 0.1)
+def raw_pixels(X):
+    """The exported network starts with the notebook's standardiser, so it reads raw pixels."""
+    return np.asarray(X, dtype=np.float64)
 
 
 def check_digits(case, exported):
-    return check_exported_classifier(case, exported, MIN_ACCURACY, standardise)
+    return check_exported_classifier(case, exported, MIN_ACCURACY, raw_pixels)
 
 
 EXERCISES = [
     Exercise("test_mlp_forward", check_forward, forward_cases),
     Exercise("test_xor_weights", check_xor),
     Exercise("test_collapse_affine", check_collapse, collapse_cases),
+    Exercise("test_q_linear_xor", estimate(0.24, 0.26, "any stack of affine layers is one affine map, and by the "
+                                                       "symmetries of XOR the best affine fit to the four corners is "
+                                                       "the constant 1/2, off by 1/2 on every corner")),
     Exercise("test_relu_interpolant", check_interp, interp_cases),
+    Exercise("test_q_knots", estimate(3.5, 4.5, "doubling K halves the spacing h, and for a smooth function the "
+                                                "error of the interpolant scales like h squared")),
     Exercise("test_make_mlp", check_mlp, mlp_cases),
     Exercise("test_grid_search", check_grid, grid_cases),
+    Exercise("test_q_dead_units", choice("b", "over-fitting would leave a small training loss, but these runs fit the "
+                                              "training points as badly; a ReLU unit that is negative on every input "
+                                              "outputs 0 and gets no gradient, and two such units cut a narrow layer")),
+    Exercise("test_q_tent_pieces", estimate(32, 32, "each tent traverses the whole interval twice, so every layer of "
+                                                    "two units doubles the number of pieces: 2 to the power 5")),
+    Exercise("test_cross_entropy", check_cross_entropy, cross_entropy_cases),
+    Exercise("test_q_softmax_boundary", choice("a", "the softmax's denominator is shared by all classes, so p_3 = p_8 "
+                                                    "exactly when z_3 = z_8, a linear equation in the pixels")),
+    Exercise("test_q_small_data_gap", choice("c", "a wide network memorises 300 images as easily as 1000, but 300 "
+                                                  "images tell it less about digits in general, so its validation "
+                                                  "accuracy falls further below its training accuracy")),
     Exercise("test_predict_digits", check_digits, fresh_digits_cases),
 ]

@@ -105,4 +105,64 @@ def train_digits(X_train, y_train):
     return model
 """,
     ),
+    Mistake(
+        answer_id="cross_entropy",
+        test_id="test_cross_entropy",
+        names=("finite",),
+        oracle_names=("finite",),
+        source="""
+def cross_entropy(logits, y):
+    z = np.asarray(logits, dtype=np.float64)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)  # BUG: exp(1000) overflows to inf, and inf / inf is nan
+    return float(np.mean(-np.log(p[np.arange(len(z)), y])))
+""",
+    ),
+    Mistake(
+        answer_id="q_linear_xor",
+        test_id="test_q_linear_xor",
+        names=("outside the accepted range", "constant 1/2"),
+        source="""
+Q_LINEAR_XOR = 0.0  # BUG: 105 parameters for 4 points, but they all describe one affine map
+""",
+    ),
+    Mistake(
+        answer_id="q_knots",
+        test_id="test_q_knots",
+        names=("outside the accepted range", "h squared"),
+        source="""
+Q_KNOTS = 2  # BUG: twice the units, but the error goes with the square of the spacing
+""",
+    ),
+    Mistake(
+        answer_id="q_dead_units",
+        test_id="test_q_dead_units",
+        names=("not the right choice", "no gradient"),
+        source="""
+Q_DEAD_UNITS = "a"  # BUG: over-fitting would show a small training loss
+""",
+    ),
+    Mistake(
+        answer_id="q_tent_pieces",
+        test_id="test_q_tent_pieces",
+        names=("outside the accepted range", "doubles"),
+        source="""
+Q_TENT_PIECES = 10  # BUG: counts pieces as if the layers added them, two per layer
+""",
+    ),
+    Mistake(
+        answer_id="q_softmax_boundary",
+        test_id="test_q_softmax_boundary",
+        names=("not the right choice", "denominator"),
+        source="""
+Q_SOFTMAX_BOUNDARY = "b"  # BUG: the shared denominator cancels in p_3 = p_8
+""",
+    ),
+    Mistake(
+        answer_id="q_small_data_gap",
+        test_id="test_q_small_data_gap",
+        names=("not the right choice", "memorises"),
+        source="""
+Q_SMALL_DATA_GAP = "a"  # BUG: fewer images are easier to fit, not easier to generalise from
+""",
+    ),
 ]

@@ -71,4 +71,39 @@ def train_digits(X_train, y_train):
     train_classifier(net, X_train, y_train, epochs=dlcourse.pick(10, 6))
     return net
 ''',
+    "cross_entropy": '''
+def cross_entropy(logits, y):
+    # log p_y = z_y - logsumexp(z); shift each row by its max so nothing overflows
+    z = np.array(logits, dtype=float)
+    z = z - z.max(axis=1)[:, None]
+    log_probs = z - np.log(np.sum(np.exp(z), axis=1))[:, None]
+    picked = log_probs[range(z.shape[0]), list(y)]
+    return -picked.mean()
+''',
+    "q_linear_xor": '''
+Q_LINEAR_XOR = 1/4
+''',
+    "q_knots": '''
+Q_KNOTS = 4
+''',
+    "q_dead_units": '''
+Q_DEAD_UNITS = 'B'
+''',
+    "q_tent_pieces": '''
+Q_TENT_PIECES = 2 ** 5
+''',
+    "q_softmax_boundary": '''
+Q_SOFTMAX_BOUNDARY = "a"
+''',
+    "q_small_data_gap": '''
+Q_SMALL_DATA_GAP = " c"
+''',
+    "written_depth": '''
+The theorem only says that some wide enough single layer exists. It does not say how many units
+that takes, or that gradient descent will find the weights, or that the network will do well on
+new points. Depth helps with size: stacking tents doubles the number of linear pieces per layer,
+so 5 layers of 2 units give 32 pieces while one layer of 10 units gives at most 11. On sin this
+did not matter much, one wide layer was about as good at the same size, and the narrow deep
+networks did not train at all because their units died.
+''',
 }
