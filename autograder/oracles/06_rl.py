@@ -287,8 +287,8 @@ def check_reinforce(case, got):
         return problem
     gb = as_array(grad_baselines, "gradient w.r.t. the baselines")
     if gb.shape != tuple(case.args[3].shape) or np.abs(gb).max(initial=0.0) > 1e-9:
-        return ("the loss sends gradients into the baselines: detach them "
-                "(advantages = returns - baselines.detach())")
+        return ("the loss sends gradients into the baselines: the advantage G - b must be a constant "
+                "for this loss (the baselines detached from the graph; they are trained by their own loss)")
     return None
 
 
