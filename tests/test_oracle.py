@@ -6,7 +6,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.utils import determine_grade
 
-from autograder.oracle import Case, Exercise, judge, load_exercises, mismatch
+from autograder.oracle import Case, Exercise, judge, load_exercises, load_oracle, mismatch
 from autograder.preprocessors import verdict_outputs
 from dlcourse.grading import PROBE_MIME, encode
 
@@ -109,6 +109,32 @@ def test_perceptron_oracle_references_against_independent_computations():
         assert changes[-1] == 0 and np.array_equal((X @ w + b >= 0).astype(int), y)
         assert ex["test_train_perceptron"].check(case, (w, b, changes)) is None
         assert ex["test_train_perceptron"].check(case, (w, b, changes[:-1])) is not None
+
+
+def test_rl_agent_oracle_reads_nn_linear_layout_and_names_the_transpose():
+    import torch
+
+    oracle = load_oracle("06-rl")
+    agent = load_exercises("06-rl")["test_agent_weights"]
+    case = agent.cases(np.random.default_rng(2))[0]
+    # a network exported in nn.Linear's own (n_out, n_in) layout computes what torch computes
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    pairs = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in net if isinstance(m, torch.nn.Linear)]
+    layers, problem = oracle.parse_mlp(pairs)
+    assert problem is None
+    states = np.random.default_rng(3).normal(size=(50, 4))
+    with torch.no_grad():
+        expected = net(torch.as_tensor(states, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(oracle.mlp_scores(layers, states), expected, rtol=1e-5, atol=1e-5)
+    # a hand-made controller, push right when theta + 0.5 theta_dot > 0, balances the pole
+    controller = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.5]])
+    assert agent.check(case, [(controller, np.zeros(2))]) is None
+    # the same controller transposed, (n_in, n_out), scores nothing and the message says why
+    message = agent.check(case, [(controller.T, np.zeros(2))])
+    assert "transpose" in message and "(n_out, n_in)" in message
+    message = agent.check(case, [(p[0].T, p[1]) for p in pairs])
+    assert "transpose" in message and "(n_out, n_in)" in message
 
 
 def _train(X, y, max_epochs=100, lr=1.0):

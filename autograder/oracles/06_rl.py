@@ -287,8 +287,8 @@ def check_reinforce(case, got):
         return problem
     gb = as_array(grad_baselines, "gradient w.r.t. the baselines")
     if gb.shape != tuple(case.args[3].shape) or np.abs(gb).max(initial=0.0) > 1e-9:
-        return ("the loss sends gradients into the baselines: detach them "
-                "(advantages = returns - baselines.detach())")
+        return ("the loss sends gradients into the baselines: the advantage G - b must be a constant "
+                "for this loss (the baselines detached from the graph; they are trained by their own loss)")
     return None
 
 
@@ -313,7 +313,8 @@ def agent_cases(rng):
 
 
 def parse_mlp(weights):
-    """The list of (W, b) as float arrays, or a message saying what is wrong."""
+    """The list of (W, b) as float arrays, W of shape (n_out, n_in) as nn.Linear stores it,
+    or a message saying what is wrong."""
     if not isinstance(weights, (list, tuple)) or not weights:
         return None, ("agent_weights() should return a non-empty list of (W, b) pairs, "
                       f"got {type(weights).__name__}")
@@ -321,24 +322,36 @@ def parse_mlp(weights):
     for k, pair in enumerate(weights):
         W, b = unpack(pair, 2, f"layer {k}")
         W, b = as_array(W, f"W of layer {k}"), as_array(b, f"b of layer {k}")
-        if W.ndim != 2 or b.ndim != 1 or W.shape[1] != b.shape[0]:
-            hint = (" (this is PyTorch's (n_out, n_in) layout: transpose the weight)"
-                    if W.ndim == 2 and b.ndim == 1 and W.shape[0] == b.shape[0] else "")
-            return None, (f"layer {k}: W should be (n_in, n_out) and b (n_out,), "
+        if W.ndim != 2 or b.ndim != 1 or W.shape[0] != b.shape[0]:
+            hint = (" (this is the transposed, (n_in, n_out), layout: nn.Linear stores its weight as "
+                    "(n_out, n_in), which is the layout asked for, so do not transpose it)"
+                    if W.ndim == 2 and b.ndim == 1 and W.shape[1] == b.shape[0] else "")
+            return None, (f"layer {k}: W should be (n_out, n_in) and b (n_out,), "
                           f"got {W.shape} and {b.shape}{hint}")
-        if W.shape[0] != width:
-            return None, (f"layer {k}: W has {W.shape[0]} rows but its input has {width} values "
-                          f"(did you transpose PyTorch's weight, stored as (n_out, n_in)?)")
+        if W.shape[1] != width:
+            return None, (f"layer {k}: W has {W.shape[1]} columns but its input has {width} values "
+                          f"(W is (n_out, n_in), as nn.Linear stores it: did you transpose it, "
+                          f"or leave a layer out?)")
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
             return None, f"layer {k} holds NaN or infinite values"
         total += W.size + b.size
-        width = W.shape[1]
+        width = W.shape[0]
         layers.append((W, b))
     if width != 2:
         return None, f"the last layer should output 2 action scores, it outputs {width}"
     if total > MAX_PARAMETERS:
         return None, f"the network has {total} parameters; keep it under {MAX_PARAMETERS}"
     return layers, None
+
+
+def mlp_scores(layers, x):
+    """The exported MLP on inputs x (n_in,) or (n, n_in): h W^T + b, ReLU between layers."""
+    h = np.asarray(x, dtype=np.float64)
+    for k, (W, b) in enumerate(layers):
+        h = h @ W.T + b
+        if k < len(layers) - 1:
+            h = np.maximum(h, 0.0)
+    return h
 
 
 def greedy_return(layers, seed):
@@ -348,12 +361,7 @@ def greedy_return(layers, seed):
     obs, _ = env.reset(seed=seed)
     total = 0.0
     while True:
-        h = np.asarray(obs, dtype=np.float64)
-        for k, (W, b) in enumerate(layers):
-            h = h @ W + b
-            if k < len(layers) - 1:
-                h = np.maximum(h, 0.0)
-        obs, reward, terminated, truncated, _ = env.step(int(np.argmax(h)))
+        obs, reward, terminated, truncated, _ = env.step(int(np.argmax(mlp_scores(layers, obs))))
         total += float(reward)
         if terminated or truncated:
             env.close()

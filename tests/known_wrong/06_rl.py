@@ -112,12 +112,12 @@ def reinforce_loss(logits, actions, returns, baselines):
     Mistake(
         answer_id="agent_weights",
         test_id="test_agent_weights",
-        names=('transpose',),
-        oracle_names=('transpose',),
+        names=('transpose', '(n_out, n_in)'),
+        oracle_names=('transpose', '(n_out, n_in)'),
         source="""
 def agent_weights():
-    # BUG: PyTorch's (n_out, n_in) layout, not transposed
-    return [(layer.weight.detach().cpu().numpy().copy(), layer.bias.detach().cpu().numpy().copy())
+    # BUG: transposes nn.Linear's (n_out, n_in) weight into (n_in, n_out), the habit of writing h @ W + b
+    return [(layer.weight.detach().cpu().numpy().T.copy(), layer.bias.detach().cpu().numpy().copy())
             for layer in policy_net if isinstance(layer, nn.Linear)]
 """,
     ),

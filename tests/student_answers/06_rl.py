@@ -64,13 +64,13 @@ def reinforce_loss(logits, actions, returns, baselines):
 ''',
     "agent_weights": '''
 def agent_weights():
-    pairs = []
-    for layer in policy_net:
-        if isinstance(layer, nn.Linear):
-            W = layer.weight.detach().cpu().numpy().T
-            b = layer.bias.detach().cpu().numpy()
-            pairs.append((W, b))
-    return pairs
+    exported = []
+    for module in policy_net.modules():
+        if isinstance(module, nn.Linear):
+            W = module.weight.detach().numpy().astype(np.float64)   # already (n_out, n_in)
+            b = module.bias.detach().numpy().astype(np.float64)
+            exported.append((W, b))
+    return exported
 ''',
     "q_bellman_optimality": "Q_BELLMAN_OPTIMALITY = 'b'\n",
     "q_slip_detour": "Q_SLIP_DETOUR = 'B'\n",
