@@ -46,7 +46,7 @@ from autograder.preprocessors import RESOURCE_KEY, InjectCases, verdict_outputs
 from dlcourse.data import xor_blobs
 from dlcourse.grading import CASES_ENV
 from known_wrong import Mistake, mistakes, round_trip_mistake
-from submissions import answer_cells, nbgrader_meta, points, read, with_answer
+from submissions import XOR_RULE_ATTACK, answer_cells, nbgrader_meta, points, read, with_answer
 
 SEED = 14  # the grader's cases for every assignment; change it to replay the checks on others
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -387,18 +387,6 @@ def test_known_wrong_answer_loses_exactly_its_points(notebook_run, assignment, m
 
 
 # ---------------------------------------------------------------- an attack on 03's exercise 8
-
-# Untrained layers (their random initial weights), and a __call__ that answers with the XOR
-# rule itself: class 1 where exactly one coordinate is above the centre of the square.
-XOR_RULE_ATTACK = """
-class XorRule(MLP):
-    def __call__(self, x):
-        x0, x1 = (v.data if isinstance(v, Value) else float(v) for v in x)
-        return [Value(1.0 if (x0 - 0.5) * (x1 - 0.5) < 0 else -1.0)]
-
-
-model = XorRule(2, [4, 1], np.random.default_rng(0))
-"""
 
 # Exercise 8's probe before the export: the student's model decided the classes of the
 # grader's fresh points, and the oracle gave the points at XOR_ACCURACY.
