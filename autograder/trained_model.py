@@ -10,6 +10,10 @@ The labels are the test labels, which stay here too. So a submission earns the p
 only with a network that classifies images it has never seen: a lookup of the shipped
 images or labels (a dictionary, a nearest neighbour) is not a network the format can
 carry, and it would find none of the fresh images anyway.
+
+A network given as a plain list of ``(W, b)`` pairs (notebook 03's scalar-engine MLP, read
+from its neurons) is checked by :func:`parse_layers` and graded the same way, through
+:func:`binary_tanh_network`.
 """
 from __future__ import annotations
 
@@ -19,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlcourse.data import digits, perturbed_digits
-from dlcourse.export import ExportError, exported_predictions
+from dlcourse.export import FORMAT, ExportError, exported_predictions
 
-from .oracle import Case
+from .oracle import Case, as_array, unpack
 
 
 @dataclass
@@ -68,6 +72,50 @@ def accuracy_problem(exported, X: np.ndarray, y: np.ndarray, threshold: float, i
         return (f"accuracy {100 * accuracy:.1f}% on the grader's {data}, below the required "
                 f"{100 * threshold:.0f}%")
     return None
+
+
+# ------------------------------------------------------------------ a plain list of (W, b) (notebook 03)
+
+
+def parse_layers(params, n_in: int, n_out: int, max_layers: int, max_parameters: int,
+                 name: str = "the exported network") -> tuple[list, str | None]:
+    """``(layers, None)`` with ``params`` = [(W, b), ...] as float arrays (W of shape (out, in), the
+    nn.Linear layout) chaining ``n_in`` inputs to ``n_out`` outputs, or ``(None, why not)``."""
+    if not isinstance(params, (list, tuple)) or not 1 <= len(params) <= max_layers:
+        count = len(params) if isinstance(params, (list, tuple)) else type(params).__name__
+        return None, f"{name} should be a list of 1 to {max_layers} (W, b) pairs, one per layer, got {count}"
+    layers, width = [], n_in
+    for k, pair in enumerate(params):
+        W, b = unpack(pair, 2, f"layer {k} of {name}")
+        W, b = as_array(W, f"W of layer {k}"), as_array(b, f"b of layer {k}")
+        if W.ndim != 2 or b.shape != W.shape[:1] or W.shape[1] != width:
+            return None, (f"layer {k}: W should have shape (out, {width}) (nn.Linear's (out, in)) and b (out,), "
+                          f"got {W.shape} and {b.shape}")
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            return None, f"layer {k} holds NaN or infinite values"
+        layers.append((W, b))
+        width = W.shape[0]
+    if width != n_out:
+        return None, f"the last layer should have {n_out} output(s), it has {width}"
+    count = sum(W.size + b.size for W, b in layers)
+    if count > max_parameters:
+        return None, f"{name} has {count} parameters; at most {max_parameters} are allowed"
+    return layers, None
+
+
+def binary_tanh_network(layers: list) -> dict:
+    """The MLP ``layers`` (tanh after every layer but the last, one linear output z) in
+    :mod:`dlcourse.export`'s format, with two class scores (0, z): its argmax is class 1 exactly
+    where z > 0, so :func:`accuracy_problem` grades it like any exported classifier."""
+    nodes = [{"op": "input"}]
+    for k, (W, b) in enumerate(layers):
+        if k == len(layers) - 1:  # the score of class 0 is a constant 0
+            W, b = np.vstack([np.zeros_like(W), W]), np.concatenate([np.zeros_like(b), b])
+        nodes.append({"op": "linear", "inputs": [len(nodes) - 1], "weight": W, "bias": b})
+        if k < len(layers) - 1:
+            nodes.append({"op": "tanh", "inputs": [len(nodes) - 1]})
+    return {"format": FORMAT, "input_shape": [int(layers[0][0].shape[1])], "nodes": nodes,
+            "output": len(nodes) - 1}
 
 
 # ------------------------------------------------------------------ MNIST-1D (notebook 09)

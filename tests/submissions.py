@@ -143,3 +143,17 @@ def html_attack(nb, answer_id: str) -> nbformat.NotebookNode:
     nb = with_answer(nb, answer_id, HTML_ATTACK, prepend=True)
     nb.cells.append(nbformat.v4.new_markdown_cell(MARKDOWN_CELL))
     return nb
+
+
+# An attack on 03's exercise 8: a model whose layers keep their random initial weights (never
+# trained) and whose __call__ answers with the XOR rule itself, class 1 where exactly one
+# coordinate is above the centre of the square.
+XOR_RULE_ATTACK = """
+class XorRule(MLP):
+    def __call__(self, x):
+        x0, x1 = (v.data if isinstance(v, Value) else float(v) for v in x)
+        return [Value(1.0 if (x0 - 0.5) * (x1 - 0.5) < 0 else -1.0)]
+
+
+model = XorRule(2, [4, 1], np.random.default_rng(0))
+"""

@@ -18,6 +18,11 @@ grader's way but without kernels or sandboxes, so that all of them fit in a shor
 
 The hidden part of the mistaken test cell also runs on its own, so the oracle is shown to
 reject the mistake even where the visible self-check catches it first.
+
+The same in-process run grades an attack on 03's exercise 8 (a ``model`` whose ``__call__``
+hard-codes the XOR rule over untrained layers): it scored under the old probe, which asked
+the student's ``model`` for the classes of fresh points, and scores 0 now that the grader runs
+the exported weights.
 """
 from __future__ import annotations
 
@@ -36,11 +41,12 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.utils import determine_grade
 
 from autograder.nbgrader_cli import assignments
-from autograder.oracle import judge
+from autograder.oracle import judge, load_oracle
 from autograder.preprocessors import RESOURCE_KEY, InjectCases, verdict_outputs
+from dlcourse.data import xor_blobs
 from dlcourse.grading import CASES_ENV
 from known_wrong import Mistake, mistakes, round_trip_mistake
-from submissions import answer_cells, nbgrader_meta, points, read, with_answer
+from submissions import XOR_RULE_ATTACK, answer_cells, nbgrader_meta, points, read, with_answer
 
 SEED = 14  # the grader's cases for every assignment; change it to replay the checks on others
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -378,3 +384,35 @@ def test_known_wrong_answer_loses_exactly_its_points(notebook_run, assignment, m
     alone = " ".join(graded.oracle_messages)
     missing = [word for word in mistake.oracle_names if word.lower() not in alone.lower()]
     assert not missing, f"the oracle's own message does not mention {missing}: {alone}"
+
+
+# ---------------------------------------------------------------- an attack on 03's exercise 8
+
+# Exercise 8's probe before the export: the student's model decided the classes of the
+# grader's fresh points, and the oracle gave the points at XOR_ACCURACY.
+OLD_PREDICT_POINTS = """
+def predict_points(points):
+    points = np.asarray(points, dtype=np.float64)
+    return np.array([int(model(list(p))[0].data > 0) for p in points], dtype=np.int64)
+"""
+
+
+def test_a_model_that_hard_codes_the_xor_rule_earns_nothing(notebook_run):
+    run = notebook_run("03-backprop")
+    oracle, grade_id = load_oracle("03-backprop"), "test_train_engine"
+    (case,) = run.state["cases"][grade_id]
+    X, y = xor_blobs(n=oracle.XOR_POINTS, seed=case.seed)
+    old = dict(run.ns)
+    exec(XOR_RULE_ATTACK + OLD_PREDICT_POINTS, old)  # noqa: S102 - our own attack code
+    old_accuracy = float((old["predict_points"](X) == y).mean())
+    assert old_accuracy >= oracle.XOR_ACCURACY, f"the attack would not have scored: {old_accuracy}"
+
+    attack = Mistake(answer_id="train_engine", test_id=grade_id, source=XOR_RULE_ATTACK,
+                     names=("differently from model",))
+    graded = run.with_mistake(attack)
+    print(f"old grading: {old_accuracy:.1%} of fresh points, {run.points[grade_id]} points; now: "
+          f"{graded.earned[grade_id]} points ({graded.messages[grade_id]}); oracle alone: {graded.oracle_messages}")
+    assert graded.earned == {**run.points, grade_id: 0.0}, graded.messages
+    assert "differently from model" in " ".join(graded.messages[grade_id])
+    assert graded.oracle_passed == 0, "the oracle alone accepts the untrained weights"
+    assert "fresh points" in " ".join(graded.oracle_messages)

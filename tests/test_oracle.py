@@ -235,3 +235,24 @@ def test_estimate_accepts_the_closed_interval_only():
     check = estimate(10, 20)
     assert check(None, 10) is None and check(None, 20.0) is None and check(None, "15") is None
     assert check(None, 9.99) and check(None, float("nan")) and check(None, [1, 2])
+
+
+# A hand-made 2-2-1 tanh network for XOR: h1 ~ "x1 + x2 > 0.5", h2 ~ "x1 + x2 > 1.5", out = h1 - h2 - 1.
+XOR_BY_HAND = [(np.array([[5.0, 5.0], [5.0, 5.0]]), np.array([-2.5, -7.5])), (np.array([[1.0, -1.0]]), np.array([-1.0]))]
+
+
+@pytest.mark.parametrize("weights, problem", [
+    (XOR_BY_HAND, None),
+    ([(np.array([[1.0, 1.0]]), np.array([0.0]))], "no line separates XOR"),
+    ([XOR_BY_HAND[0], (XOR_BY_HAND[1][0].T, XOR_BY_HAND[1][1])], "W should have shape (out, 2)"),
+    ([(XOR_BY_HAND[0][0] * np.nan, XOR_BY_HAND[0][1]), XOR_BY_HAND[1]], "NaN or infinite"),
+    ([XOR_BY_HAND[0]], "1 output(s), it has 2"),
+    ([(np.zeros((6000, 2)), np.zeros(6000)), (np.zeros((1, 6000)), np.zeros(1))], "at most 10000 are allowed"),
+    ("weights", "a list of 1 to 10 (W, b) pairs"),
+])
+def test_the_xor_oracle_runs_the_exported_network_itself(weights, problem):
+    """03's exercise 8: the oracle validates the (W, b) list and runs it as a tanh MLP on fresh points."""
+    exercise = load_exercises("03-backprop")["test_train_engine"]
+    (case,) = exercise.cases(np.random.default_rng(0))
+    got = exercise.check(case, weights)
+    assert got is None if problem is None else problem in got, got

@@ -15,7 +15,11 @@ The same batch grades attacks on the trained-model exercises: a ``digits_model``
 the shipped labels up, or that is a nearest neighbour over the shipped images. Both would
 have scored when the grader judged ``predict_digits`` on the shipped test digits (checked
 below, on those digits); now the grader runs only the exported network on fresh digits,
-and they earn none of those points.
+and they earn none of those points. Likewise 03's engine ``model`` whose ``__call__``
+hard-codes the XOR rule over untrained layers (tests/test_known_wrong.py shows it scored
+under the old probe): the grader runs its exported weights, and it earns nothing there.
+
+The batch grades only the assignments the selected tests look at (``-k 03`` grades 03).
 """
 from __future__ import annotations
 
@@ -27,14 +31,14 @@ import nbformat
 import numpy as np
 import pytest
 from roundtrip import read_report
-from submissions import answer_cells, blank, points, submit, with_answer
+from submissions import XOR_RULE_ATTACK, answer_cells, blank, points, submit, with_answer
 
 from autograder.grade import Options, grade_all
 from autograder.nbgrader_cli import assignments
 
 HERE = Path(__file__).resolve().parent
 ANSWERS_DIR = HERE / "student_answers"
-TRAINED_MODEL_TEST = "test_predict_digits"
+DIGITS_TEST = "test_predict_digits"
 
 # A digits_model that looks the label of each shipped image up by its bytes: 100 % on the
 # shipped test digits, and no model at all.
@@ -76,10 +80,11 @@ class NearestNeighbour(nn.Module):
         return torch.nn.functional.one_hot(self.labels[nearest], 10).float()
 """
 
-# How each trained-model exercise's answer cell is replaced by an attack: the notebook's own
-# input format (02's model reads standardised pixels, so it un-standardises them first).
+# How each trained-model exercise's answer cell is replaced by an attack: (assignment, answer
+# cell, the test cell that must give nothing, source) in the notebook's own input format (02's
+# model reads standardised pixels, so it un-standardises them first).
 ATTACKS = {
-    "attack-lookup-02": ("02-mlp", "train_digits", LOOKUP_ATTACK + """
+    "attack-lookup-02": ("02-mlp", "train_digits", DIGITS_TEST, LOOKUP_ATTACK + """
 
 class Unstandardised(LookupModel):
     def forward(self, x):
@@ -89,7 +94,7 @@ class Unstandardised(LookupModel):
 def train_digits(X_train, y_train):
     return Unstandardised()
 """),
-    "attack-lookup-05": ("05-cnn", "predict_digits", LOOKUP_ATTACK + """
+    "attack-lookup-05": ("05-cnn", "predict_digits", DIGITS_TEST, LOOKUP_ATTACK + """
 digits_model = LookupModel()
 digits_history = {"loss": [1.0], "val_loss": [1.0], "accuracy": [1.0], "val_accuracy": [1.0]}
 
@@ -97,7 +102,7 @@ digits_history = {"loss": [1.0], "val_loss": [1.0], "accuracy": [1.0], "val_accu
 def predict_digits(X):
     return digits_model(torch.tensor(np.asarray(X, dtype=np.float32))).argmax(1).numpy()
 """),
-    "attack-neighbour-07": ("07-resnet", "predict_digits", NEIGHBOUR_ATTACK + """
+    "attack-neighbour-07": ("07-resnet", "predict_digits", DIGITS_TEST, NEIGHBOUR_ATTACK + """
 resnet = NearestNeighbour()
 resnet_history = {"loss": [1.0], "val_loss": [1.0], "accuracy": [1.0], "val_accuracy": [1.0], "seconds": [0.0]}
 
@@ -105,6 +110,7 @@ resnet_history = {"loss": [1.0], "val_loss": [1.0], "accuracy": [1.0], "val_accu
 def predict_digits(X):
     return resnet(torch.tensor(np.asarray(X, dtype=np.float32))).argmax(1).numpy()
 """),
+    "attack-xor-rule-03": ("03-backprop", "train_engine", "test_train_engine", XOR_RULE_ATTACK),
 }
 
 
@@ -131,17 +137,36 @@ def test_every_exercise_has_a_student_answer():
         assert not missing and not extra, f"{name}: no student answer for {missing}; unknown cells {extra}"
 
 
+def selected_assignments(items) -> set[str]:
+    """The assignments that the selected tests using the ``graded`` batch look at."""
+    wanted = set()
+    for item in items:
+        if "graded" not in getattr(item, "fixturenames", ()):
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "name" in params:
+            wanted.add(params["name"])
+        elif "student" in params:
+            wanted.add(ATTACKS[params["student"]][0])
+        else:
+            return set(assignments())
+    return wanted
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """One grading batch: every assignment answered student-style, and the attacks."""
+def graded(tmp_path_factory, request):
+    """One grading batch: the selected assignments answered student-style, and their attacks."""
     workdir = tmp_path_factory.mktemp("student-path")
+    wanted = selected_assignments(request.session.items)
     expected = {}
-    for name in assignments():
+    for name in sorted(wanted):
         submit(answered(name), workdir, f"student-{name}", name)
         expected[f"student-{name}"] = (name, sum(points(name).values()))
-    for student, (name, answer_id, source) in ATTACKS.items():
+    for student, (name, answer_id, test_id, source) in ATTACKS.items():
+        if name not in wanted:
+            continue
         submit(with_answer(answered(name), answer_id, source), workdir, student, name)
-        expected[student] = (name, sum(points(name).values()) - points(name)[TRAINED_MODEL_TEST])
+        expected[student] = (name, sum(points(name).values()) - points(name)[test_id])
     start = time.perf_counter()
     grade_all(workdir, Options(jobs=2, progress=False))
     print(f"grading batch: {time.perf_counter() - start:.1f} s")
@@ -184,13 +209,13 @@ def test_student_answers_score_full_marks(graded, name):
 
 
 @pytest.mark.parametrize("student", sorted(ATTACKS))
-def test_a_lookup_of_the_shipped_digits_earns_no_trained_model_points(graded, student):
+def test_an_attack_on_a_trained_model_earns_none_of_its_points(graded, student):
     workdir, expected, report = graded
-    name = ATTACKS[student][0]
+    name, _, test_id, _ = ATTACKS[student]
     assert report[student]["status"] == "graded", report[student]["reason"]
     assert float(report[student]["score"]) == pytest.approx(expected[student][1]), \
         f"{student} scored {report[student]['score']}, expected {expected[student][1]} (no trained-model points)"
-    assert f"{TRAINED_MODEL_TEST}: 0 of" in feedback(workdir, student, name)
+    assert f"{test_id}: 0 of" in feedback(workdir, student, name)
 
 
 def test_the_attacks_would_have_scored_on_the_shipped_test_digits():
