@@ -79,8 +79,10 @@ def accuracy_problem(exported, X: np.ndarray, y: np.ndarray, threshold: float, i
 
 def parse_layers(params, n_in: int, n_out: int, max_layers: int, max_parameters: int,
                  name: str = "the exported network") -> tuple[list, str | None]:
-    """``(layers, None)`` with ``params`` = [(W, b), ...] as float arrays (W of shape (out, in), the
-    nn.Linear layout) chaining ``n_in`` inputs to ``n_out`` outputs, or ``(None, why not)``."""
+    """``(layers, None)`` with ``params`` = [(W, b), ...] as float arrays (W of shape (n_out, n_in),
+    the nn.Linear layout) chaining ``n_in`` inputs to ``n_out`` outputs, or ``(None, why not)``.
+
+    Notebooks 03 (the scalar engine's MLP) and 06 (the CartPole agent) export this way."""
     if not isinstance(params, (list, tuple)) or not 1 <= len(params) <= max_layers:
         count = len(params) if isinstance(params, (list, tuple)) else type(params).__name__
         return None, f"{name} should be a list of 1 to {max_layers} (W, b) pairs, one per layer, got {count}"
@@ -89,8 +91,7 @@ def parse_layers(params, n_in: int, n_out: int, max_layers: int, max_parameters:
         W, b = unpack(pair, 2, f"layer {k} of {name}")
         W, b = as_array(W, f"W of layer {k}"), as_array(b, f"b of layer {k}")
         if W.ndim != 2 or b.shape != W.shape[:1] or W.shape[1] != width:
-            return None, (f"layer {k}: W should have shape (out, {width}) (nn.Linear's (out, in)) and b (out,), "
-                          f"got {W.shape} and {b.shape}")
+            return None, layer_shape_problem(k, W, b, width)
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
             return None, f"layer {k} holds NaN or infinite values"
         layers.append((W, b))
@@ -101,6 +102,15 @@ def parse_layers(params, n_in: int, n_out: int, max_layers: int, max_parameters:
     if count > max_parameters:
         return None, f"{name} has {count} parameters; at most {max_parameters} are allowed"
     return layers, None
+
+
+def layer_shape_problem(k: int, W: np.ndarray, b: np.ndarray, width: int) -> str:
+    """Why layer ``k``'s (W, b) does not read ``width`` inputs, naming a transposed weight as such."""
+    message = (f"layer {k}: W should have shape (n_out, {width}), nn.Linear's (n_out, n_in) layout, "
+               f"and b (n_out,), got {W.shape} and {b.shape}")
+    if W.ndim == 2 and W.shape[0] == width and b.shape == W.shape[1:]:
+        message += " (this is the transposed, (n_in, n_out), layout: do not transpose nn.Linear's weight)"
+    return message
 
 
 def binary_tanh_network(layers: list) -> dict:

@@ -244,7 +244,7 @@ XOR_BY_HAND = [(np.array([[5.0, 5.0], [5.0, 5.0]]), np.array([-2.5, -7.5])), (np
 @pytest.mark.parametrize("weights, problem", [
     (XOR_BY_HAND, None),
     ([(np.array([[1.0, 1.0]]), np.array([0.0]))], "no line separates XOR"),
-    ([XOR_BY_HAND[0], (XOR_BY_HAND[1][0].T, XOR_BY_HAND[1][1])], "W should have shape (out, 2)"),
+    ([XOR_BY_HAND[0], (XOR_BY_HAND[1][0].T, XOR_BY_HAND[1][1])], "W should have shape (n_out, 2)"),
     ([(XOR_BY_HAND[0][0] * np.nan, XOR_BY_HAND[0][1]), XOR_BY_HAND[1]], "NaN or infinite"),
     ([XOR_BY_HAND[0]], "1 output(s), it has 2"),
     ([(np.zeros((6000, 2)), np.zeros(6000)), (np.zeros((1, 6000)), np.zeros(1))], "at most 10000 are allowed"),

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from autograder.oracle import Case, Exercise, as_array, choice, estimate, mismatch, unpack
+from autograder.trained_model import parse_layers
 
 # -- shared: random MDPs, a small grid world, exact values ------------------------------
 
@@ -297,6 +298,7 @@ def check_reinforce(case, got):
 AGENT_EPISODES = 20
 AGENT_THRESHOLD = 250.0
 MAX_PARAMETERS = 200_000
+MAX_LAYERS = 20
 
 
 @dataclass
@@ -314,34 +316,9 @@ def agent_cases(rng):
 
 def parse_mlp(weights):
     """The list of (W, b) as float arrays, W of shape (n_out, n_in) as nn.Linear stores it,
-    or a message saying what is wrong."""
-    if not isinstance(weights, (list, tuple)) or not weights:
-        return None, ("agent_weights() should return a non-empty list of (W, b) pairs, "
-                      f"got {type(weights).__name__}")
-    layers, width, total = [], 4, 0
-    for k, pair in enumerate(weights):
-        W, b = unpack(pair, 2, f"layer {k}")
-        W, b = as_array(W, f"W of layer {k}"), as_array(b, f"b of layer {k}")
-        if W.ndim != 2 or b.ndim != 1 or W.shape[0] != b.shape[0]:
-            hint = (" (this is the transposed, (n_in, n_out), layout: nn.Linear stores its weight as "
-                    "(n_out, n_in), which is the layout asked for, so do not transpose it)"
-                    if W.ndim == 2 and b.ndim == 1 and W.shape[1] == b.shape[0] else "")
-            return None, (f"layer {k}: W should be (n_out, n_in) and b (n_out,), "
-                          f"got {W.shape} and {b.shape}{hint}")
-        if W.shape[1] != width:
-            return None, (f"layer {k}: W has {W.shape[1]} columns but its input has {width} values "
-                          f"(W is (n_out, n_in), as nn.Linear stores it: did you transpose it, "
-                          f"or leave a layer out?)")
-        if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            return None, f"layer {k} holds NaN or infinite values"
-        total += W.size + b.size
-        width = W.shape[0]
-        layers.append((W, b))
-    if width != 2:
-        return None, f"the last layer should output 2 action scores, it outputs {width}"
-    if total > MAX_PARAMETERS:
-        return None, f"the network has {total} parameters; keep it under {MAX_PARAMETERS}"
-    return layers, None
+    from 4 observations to 2 action scores, or a message saying what is wrong."""
+    return parse_layers(weights, n_in=4, n_out=2, max_layers=MAX_LAYERS, max_parameters=MAX_PARAMETERS,
+                        name="agent_weights()")
 
 
 def mlp_scores(layers, x):
