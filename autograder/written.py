@@ -189,9 +189,14 @@ def counted(score: float | None, max_score: float | None, t: Tally, mode: str) -
     return (None if score is None else score - t.scored, None if max_score is None else max_score - t.points)
 
 
+def csv_number(text: str | None) -> float | None:
+    """A CSV cell as a number; a blank cell (no score) as None."""
+    return None if text in (None, "") else float(text)
+
+
 def adjust_export(csv_path: Path, db_url: str, mode: str) -> None:
-    """Add the ``written_answers`` column to nbgrader's grades.csv; when ungraded, take the
-    written points out of raw_score, score and max_score (a blank score stays blank)."""
+    """Add the ``written_answers`` column to nbgrader's grades.csv; raw_score, score and max_score
+    count as :func:`counted` says (a blank score stays blank, an unchanged one keeps its text)."""
     from nbgrader.api import Gradebook
 
     if not Path(csv_path).is_file():
@@ -206,11 +211,11 @@ def adjust_export(csv_path: Path, db_url: str, mode: str) -> None:
             if not t.points:  # no submission: the assignment's written points still sit in max_score
                 t = Tally(points=assignment_points(gb, row["assignment"]))
             row[COLUMN] = t.note(mode)
-            if mode != "ungraded" or not t.points:
-                continue
-            for column, less in (("raw_score", t.scored), ("score", t.scored), ("max_score", t.points)):
-                if row.get(column) not in (None, ""):
-                    row[column] = f"{float(row[column]) - less:g}"
+            raw_score, _ = counted(csv_number(row.get("raw_score")), None, t, mode)
+            score, max_score = counted(csv_number(row.get("score")), csv_number(row.get("max_score")), t, mode)
+            for column, value in (("raw_score", raw_score), ("score", score), ("max_score", max_score)):
+                if column in row and value != csv_number(row[column]):
+                    row[column] = f"{value:g}"
     with open(csv_path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
