@@ -51,7 +51,8 @@ def check_exported_classifier(case: FreshDigitsCase, exported, threshold: float,
                               prepare: Callable[[np.ndarray], np.ndarray]) -> str | None:
     """None when the exported network reaches ``threshold`` on this run's fresh digits, else why not.
 
-    ``prepare`` turns flat images (n, 64) into the network's input (standardised, or (n, 1, 8, 8)).
+    ``prepare`` turns flat images (n, 64) into the network's input (raw pixels as float64 for 02,
+    whose export starts with its standardiser; (n, 1, 8, 8) for the CNNs).
     """
     X, y = fresh_test_digits(case.seed)
     return accuracy_problem(exported, prepare(X), y, threshold, "images", "fresh digits")
